@@ -1,0 +1,1 @@
+//! WASM bindings: filled in by the WASM issue.

@@ -1,0 +1,1 @@
+//! JSON boundary: in progress.

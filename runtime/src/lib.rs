@@ -1,0 +1,6 @@
+//! dbstack-runtime: the I/O shell around the pure core.
+//!
+//! It gathers the inputs (process environment, Kubernetes files, stack file), performs
+//! the core's Vault plan, probes live connections and reads infrastructure files.
+
+pub mod inputs;
