@@ -1,1 +1,4 @@
-//! JSON Schema: in progress.
+//! JSON Schema of the `dbstack.resolution/v1` document (in progress).
+pub fn resolution_schema() -> serde_json::Value {
+    serde_json::json!({})
+}

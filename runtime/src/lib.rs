@@ -4,3 +4,4 @@
 //! the core's Vault plan, probes live connections and reads infrastructure files.
 
 pub mod inputs;
+pub mod vault;
