@@ -1,0 +1,172 @@
+# The application workload and its ServiceAccount (kubernetes/app-deployment.yaml).
+
+resource "kubernetes_service_account_v1" "agent_runtime" {
+  automount_service_account_token = true
+
+  metadata {
+    name      = "agent-runtime"
+    namespace = var.namespace
+    labels    = local.app_labels
+  }
+}
+
+resource "kubernetes_network_policy_v1" "agent_runtime" {
+  metadata {
+    name      = "agent-runtime"
+    namespace = var.namespace
+    labels    = local.app_labels
+  }
+
+  spec {
+    policy_types = ["Ingress"]
+
+    pod_selector {
+      match_labels = local.app_selector_labels
+    }
+
+    ingress {
+      from {
+        pod_selector {
+          match_labels = {
+            "app.kubernetes.io/part-of" = "dbstack"
+          }
+        }
+      }
+
+      ports {
+        port     = 8000
+        protocol = "TCP"
+      }
+    }
+  }
+}
+
+resource "kubernetes_deployment_v1" "agent_runtime" {
+  # checkov:skip=CKV_K8S_43:images are pinned by tag to match the dbstack catalog; pin digests in your registry mirror
+  # checkov:skip=CKV_K8S_38:the application logs in to Vault with its service-account token (Vault Kubernetes auth)
+  wait_for_rollout = false
+
+  metadata {
+    name      = "agent-runtime"
+    namespace = var.namespace
+    labels    = local.app_labels
+  }
+
+  spec {
+    replicas = 1
+
+    selector {
+      match_labels = local.app_selector_labels
+    }
+
+    template {
+      metadata {
+        labels = local.app_labels
+      }
+
+      spec {
+        service_account_name            = "agent-runtime"
+        automount_service_account_token = true
+
+        security_context {
+          run_as_non_root = true
+          run_as_user     = 10001
+          run_as_group    = 10001
+          fs_group        = 10001
+
+          seccomp_profile {
+            type = "RuntimeDefault"
+          }
+        }
+
+        container {
+          name              = "app"
+          image             = var.app_image
+          image_pull_policy = "Always"
+
+          port {
+            name           = "http"
+            container_port = 8000
+            protocol       = "TCP"
+          }
+
+          env {
+            name = "POD_NAMESPACE"
+
+            value_from {
+              field_ref {
+                field_path = "metadata.namespace"
+              }
+            }
+          }
+
+          env_from {
+            config_map_ref {
+              name = "dbstack-database-config"
+            }
+          }
+
+          liveness_probe {
+            initial_delay_seconds = 20
+            period_seconds        = 10
+            timeout_seconds       = 5
+            failure_threshold     = 6
+
+            tcp_socket {
+              port = 8000
+            }
+          }
+
+          readiness_probe {
+            initial_delay_seconds = 10
+            period_seconds        = 30
+            timeout_seconds       = 20
+            failure_threshold     = 6
+
+            exec {
+              command = ["python", "manage.py", "verify_db_connections"]
+            }
+          }
+
+          resources {
+            requests = {
+              "cpu"    = "250m"
+              "memory" = "512Mi"
+            }
+            limits   = {
+              "cpu"    = "1"
+              "memory" = "1Gi"
+            }
+          }
+
+          security_context {
+            run_as_non_root            = true
+            run_as_user                = 10001
+            allow_privilege_escalation = false
+            privileged                 = false
+            read_only_root_filesystem  = true
+
+            capabilities {
+              drop = ["ALL"]
+            }
+
+            seccomp_profile {
+              type = "RuntimeDefault"
+            }
+          }
+
+          volume_mount {
+            name       = "tmp"
+            mount_path = "/tmp"
+          }
+        }
+
+        volume {
+          name = "tmp"
+
+          empty_dir {}
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,21 @@
+variable "namespace" {
+  type        = string
+  description = "Kubernetes namespace the resources are created in."
+  default     = "dbstack"
+
+  validation {
+    condition     = can(regex("^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$", var.namespace))
+    error_message = "The namespace must be a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)."
+  }
+}
+
+variable "image" {
+  type        = string
+  description = "Container image, pinned by tag; must match dbstack's catalog (`dbstack check-infra`)."
+  default     = "infiniflow/ragflow:v0.17.2-slim"
+
+  validation {
+    condition     = can(regex("^[^:]+(:[A-Za-z0-9_][A-Za-z0-9_.-]*)$", var.image)) && !endswith(var.image, ":latest")
+    error_message = "The image must be pinned by an explicit tag other than latest."
+  }
+}
