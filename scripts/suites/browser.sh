@@ -1,4 +1,14 @@
 #!/usr/bin/env bash
+# The preview page end to end in real headless Chromium (Debian chromium + playwright-core).
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-echo "suite browser: not written yet" >&2
-exit 1
+source "$REPO_ROOT/scripts/lib/wasm.sh"
+cd "$REPO_ROOT"
+
+ensure_wasm_tools
+ensure_browser_tools
+
+log "build bindings-wasm/www/pkg"
+build_wasm_pkg
+
+log "node --test tests/browser/preview.test.mjs (headless Chromium)"
+node --test --test-concurrency=1 tests/browser/preview.test.mjs

@@ -1,0 +1,87 @@
+# Tools for the WASM package and the browser preview. Source after scripts/lib.sh.
+#   ensure_wasm_tools    wasm32 target, wasm-bindgen-cli (exactly the crate's version), wasm-opt
+#   ensure_browser_tools Debian chromium + npm playwright-core and typescript (cached)
+#   build_wasm_pkg       build bindings-wasm into www/pkg (web) and pkg-node (nodejs), wasm-opt -Oz
+
+# The wasm-bindgen version pinned in the root Cargo.toml; the CLI must match it exactly.
+wasm_bindgen_version() {
+  sed -n 's/^wasm-bindgen = "=\([0-9.]*\)".*/\1/p' "$REPO_ROOT/Cargo.toml"
+}
+
+DBSTACK_NODE="$DBSTACK_TOOLS/node"
+export DBSTACK_NODE
+PLAYWRIGHT_CORE_VERSION="1.64.1"
+TYPESCRIPT_VERSION="5.9.3"
+
+# wasm-bindgen-cli at exactly version $1. Like ensure_cargo_tool, but when the crate's own
+# Cargo.lock pins a yanked crate (0.2.130 pins webpki-roots 1.0.11) `--locked` cannot
+# resolve, so it retries without `--locked` (same CLI version, fresh dependency versions).
+ensure_wasm_bindgen_cli() {
+  local v="$1"
+  if "$DBSTACK_TOOLS/cargo/bin/wasm-bindgen" --version 2>/dev/null | grep -qx "wasm-bindgen $v"; then
+    return 0
+  fi
+  # (errexit is off inside `||`, so success is judged by the binary's own --version.)
+  ensure_cargo_tool wasm-bindgen-cli "$v" wasm-bindgen || true
+  if ! "$DBSTACK_TOOLS/cargo/bin/wasm-bindgen" --version 2>/dev/null | grep -qx "wasm-bindgen $v"; then
+    log "cargo install --locked wasm-bindgen-cli@$v failed; retrying without --locked"
+    rm -f "$DBSTACK_TOOLS/cargo/.wasm-bindgen-cli-$v"
+    cargo install --quiet --force wasm-bindgen-cli --version "=$v" --root "$DBSTACK_TOOLS/cargo"
+    touch "$DBSTACK_TOOLS/cargo/.wasm-bindgen-cli-$v"
+  fi
+  if ! "$DBSTACK_TOOLS/cargo/bin/wasm-bindgen" --version 2>/dev/null | grep -qx "wasm-bindgen $v"; then
+    echo "wasm-bindgen $v is not installed in $DBSTACK_TOOLS/cargo/bin" >&2
+    return 1
+  fi
+}
+
+ensure_wasm_tools() {
+  local v
+  v="$(wasm_bindgen_version)"
+  if [ -z "$v" ]; then
+    echo "cannot read the wasm-bindgen version from Cargo.toml" >&2
+    return 1
+  fi
+  if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+    log "rustup target add wasm32-unknown-unknown"
+    rustup target add wasm32-unknown-unknown
+  fi
+  ensure_wasm_bindgen_cli "$v"
+  ensure_apt binaryen
+  command -v node >/dev/null || ensure_apt nodejs
+}
+
+ensure_node_packages() {
+  local stamp="$DBSTACK_NODE/.stamp-playwright-core-$PLAYWRIGHT_CORE_VERSION-typescript-$TYPESCRIPT_VERSION"
+  if [ ! -f "$stamp" ]; then
+    command -v npm >/dev/null || ensure_apt npm
+    log "npm install playwright-core@$PLAYWRIGHT_CORE_VERSION typescript@$TYPESCRIPT_VERSION (cached in $DBSTACK_NODE)"
+    mkdir -p "$DBSTACK_NODE"
+    [ -f "$DBSTACK_NODE/package.json" ] || echo '{"name":"dbstack-tools","private":true}' >"$DBSTACK_NODE/package.json"
+    (cd "$DBSTACK_NODE" && npm install --no-audit --no-fund --silent --save-exact \
+      "playwright-core@$PLAYWRIGHT_CORE_VERSION" "typescript@$TYPESCRIPT_VERSION")
+    touch "$stamp"
+  fi
+  export NODE_PATH="$DBSTACK_NODE/node_modules${NODE_PATH:+:$NODE_PATH}"
+}
+
+ensure_browser_tools() {
+  ensure_apt chromium fonts-dejavu-core
+  ensure_node_packages
+}
+
+# Builds the release (profile `wasm`) package: www/pkg (--target web) and pkg-node (--target nodejs).
+build_wasm_pkg() {
+  local root="$REPO_ROOT/bindings-wasm"
+  (cd "$REPO_ROOT" && cargo build --quiet -p dbstack-wasm --target wasm32-unknown-unknown --profile wasm)
+  local raw="$REPO_ROOT/target/wasm32-unknown-unknown/wasm/dbstack_wasm.wasm"
+  rm -rf "$root/www/pkg" "$root/pkg"
+  wasm-bindgen --target web --out-dir "$root/www/pkg" "$raw"
+  wasm-bindgen --target nodejs --out-dir "$root/pkg/node" "$raw"
+  local f
+  for f in "$root/www/pkg/dbstack_wasm_bg.wasm" "$root/pkg/node/dbstack_wasm_bg.wasm"; do
+    wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals --enable-nontrapping-float-to-int \
+      --enable-reference-types --enable-multivalue "$f" -o "$f.opt"
+    mv "$f.opt" "$f"
+  done
+}

@@ -1,0 +1,200 @@
+// End-to-end test of the preview page in real headless Chromium (Debian `chromium`,
+// driven by playwright-core). Run by scripts/suites/browser.sh, which installs both and
+// builds bindings-wasm/www/pkg first. Writes tests/out/preview.png and
+// tests/out/preview-metrics.json (first render times, recorded, not asserted).
+import { test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { serve } from "./serve.mjs";
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+const WWW = join(ROOT, "bindings-wasm", "www");
+const OUT = join(ROOT, "tests", "out");
+const CHROMIUM = process.env.DBSTACK_CHROMIUM ?? "/usr/bin/chromium";
+const ARGS = [
+  "--headless",
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+function need(what, ok) {
+  if (!ok) throw new Error(`${what} is missing: run scripts/test.sh browser (it installs and builds it)`);
+}
+
+let chromium;
+let browser;
+let server;
+
+before(async () => {
+  need(`chromium at ${CHROMIUM}`, existsSync(CHROMIUM));
+  need("bindings-wasm/www/pkg (the built WASM package)", existsSync(join(WWW, "pkg", "dbstack_wasm_bg.wasm")));
+  const require = createRequire(import.meta.url);
+  try {
+    ({ chromium } = require("playwright-core"));
+  } catch {
+    need("npm package playwright-core", false);
+  }
+  server = await serve(WWW);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS, headless: true });
+  mkdirSync(OUT, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  await server?.close();
+});
+
+async function openPage() {
+  const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+  const page = await context.newPage();
+  const problems = [];
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("console", (m) => m.type() === "error" && problems.push(`console error: ${m.text()}`));
+  await page.goto(server.url);
+  await page.waitForSelector("body[data-ready=true]", { timeout: 15000 });
+  return { page, problems, close: () => context.close() };
+}
+
+/** Replaces the editor's text and waits for the page to re-render. */
+async function setEnv(page, text) {
+  await page.fill("#env", text);
+  await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+}
+
+const cellOf = (page, alias, col) => page.locator(`#databases-table tr[data-alias="${alias}"] td[data-col="${col}"]`);
+
+const ENV = [
+  "# the shop's database",
+  "export SUPABASE_DB_HOST=db.shop.example",
+  "SUPABASE_DB_PORT=6543",
+  "SUPABASE_DB_NAME='shop'",
+  'SUPABASE_DB_USER="shop"',
+  "SUPABASE_DB_PASSWORD=hunter2  # secret",
+];
+
+test("typing an environment renders DATABASES and the routes", async () => {
+  const { page, problems, close } = await openPage();
+  try {
+    await setEnv(page, ENV.join("\n") + "\n");
+    // Type the last line key by key, as a person would: the page follows live.
+    await page.locator("#env").pressSequentially("DRAGONFLY_URL=redis://cache.shop.example:6380/2");
+    await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+
+    assert.equal(await cellOf(page, "default", "HOST").textContent(), "db.shop.example");
+    assert.equal(await cellOf(page, "default", "PORT").textContent(), "6543");
+    assert.equal(await cellOf(page, "default", "NAME").textContent(), "shop");
+    assert.equal(await cellOf(page, "default", "USER").textContent(), "shop");
+    assert.equal(await cellOf(page, "default", "PASSWORD").textContent(), "********");
+
+    const route = page.locator('#routing-table tr[data-app="python_agent"]');
+    assert.equal(await route.locator('td[data-col="read"]').textContent(), "agent_db");
+    assert.equal(await route.locator('td[data-col="write"]').textContent(), "agent_db");
+    assert.equal(await route.locator('td[data-col="migrate"]').textContent(), "agent_db");
+
+    const caches = await page.locator("#caches").textContent();
+    assert.match(caches, /redis:\/\/cache\.shop\.example:6380\/2/);
+    assert.match(await page.locator("#provenance-table").textContent(), /env:SUPABASE_DB_HOST/);
+    assert.equal(await page.locator(".line-error").count(), 0);
+    assert.equal(await page.locator("#stack-svg .node").count() > 4, true);
+
+    // Reveal toggle: the password appears only when asked for.
+    await page.check("#reveal");
+    await page.waitForFunction(() => document.querySelector('#databases-table tr[data-alias="default"] td[data-col="PASSWORD"]')?.textContent === "hunter2");
+    assert.match(await page.locator("#settings-py").textContent(), /"PASSWORD": "hunter2"/);
+    await page.uncheck("#reveal");
+    await page.waitForFunction(() => document.querySelector('#databases-table tr[data-alias="default"] td[data-col="PASSWORD"]')?.textContent === "********");
+    const settings = await page.locator("#settings-py").textContent();
+    assert.match(settings, /^DATABASES = \{/m);
+    assert.doesNotMatch(settings, /hunter2/);
+
+    await page.screenshot({ path: join(OUT, "preview.png"), fullPage: true });
+    assert.deepEqual(problems, []);
+  } finally {
+    await close();
+  }
+});
+
+test("a bad port shows an inline error next to its line, not a blank page", async () => {
+  const { page, problems, close } = await openPage();
+  try {
+    await setEnv(page, ENV.join("\n"));
+    const bad = ENV.map((l) => (l.startsWith("SUPABASE_DB_PORT") ? "SUPABASE_DB_PORT=abc" : l));
+    await setEnv(page, bad.join("\n"));
+    const bubble = page.locator(".line-error");
+    await bubble.first().waitFor({ timeout: 5000 });
+    assert.equal(await bubble.count(), 1);
+    assert.equal(await bubble.getAttribute("data-line"), "3"); // the SUPABASE_DB_PORT line
+    assert.match(await bubble.textContent(), /SUPABASE_DB_PORT/);
+    assert.equal(await page.locator(".gutter .ln.err").textContent(), "⚠ 3");
+    // The last good resolution stays on the page, dimmed.
+    assert.equal(await cellOf(page, "default", "HOST").textContent(), "db.shop.example");
+    assert.equal(await page.locator("#error-banner").isHidden(), true);
+    await page.screenshot({ path: join(OUT, "preview-error.png") });
+
+    // Fixing the line clears the error.
+    await setEnv(page, ENV.join("\n"));
+    assert.equal(await page.locator(".line-error").count(), 0);
+    assert.deepEqual(problems, []);
+  } finally {
+    await close();
+  }
+});
+
+test("a ConfigMap data block in a cluster resolves to the Service names", async () => {
+  const { page, problems, close } = await openPage();
+  try {
+    await page.check("#incluster");
+    await page.fill("#namespace", "shop");
+    await page.selectOption("#profile", "development");
+    await setEnv(
+      page,
+      [
+        "apiVersion: v1",
+        "kind: ConfigMap",
+        "metadata:",
+        "  name: database-config",
+        "data:",
+        '  SUPABASE_DB_NAME: "shop"',
+        "  SUPABASE_DB_USER: shop",
+        "  RAGFLOW_API_KEY: 'rk-1'",
+      ].join("\n"),
+    );
+    assert.equal(await cellOf(page, "default", "HOST").textContent(), "supabase-db.shop.svc.cluster.local");
+    assert.equal(await cellOf(page, "default", "PORT").textContent(), "5432");
+    assert.equal(await cellOf(page, "default", "NAME").textContent(), "shop");
+    assert.match(await page.locator("#ragflow-table").textContent(), /ragflow\.shop\.svc\.cluster\.local:9380/);
+    assert.match(await page.locator("#rocketmq-table").textContent(), /rocketmq-namesrv\.shop\.svc\.cluster\.local:9876/);
+    assert.equal(await page.locator(".line-error").count(), 0);
+    assert.deepEqual(problems, []);
+  } finally {
+    await close();
+  }
+});
+
+test("first render is recorded", async () => {
+  const runs = [];
+  for (let i = 0; i < 5; i++) {
+    const { page, close } = await openPage();
+    runs.push(await page.evaluate(() => ({ ...window.__dbstack, update: undefined })));
+    await close();
+  }
+  const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+  const metrics = {
+    runs: runs.length,
+    wasm_init_ms_median: median(runs.map((r) => r.wasmInitMs)),
+    first_render_ms_median: median(runs.map((r) => r.firstRenderMs)),
+    navigation_to_ready_ms_median: median(runs.map((r) => r.readyAtMs)),
+    raw: runs,
+  };
+  writeFileSync(join(OUT, "preview-metrics.json"), JSON.stringify(metrics, null, 2) + "\n");
+  console.log(`first render: ${metrics.first_render_ms_median.toFixed(1)} ms (median of ${runs.length}); wasm init ${metrics.wasm_init_ms_median.toFixed(1)} ms; navigation to ready ${metrics.navigation_to_ready_ms_median.toFixed(1)} ms`);
+  assert.ok(runs.every((r) => r.firstRenderMs > 0));
+});
