@@ -1,1 +1,105 @@
-//! JSON boundary: in progress.
+//! The JSON boundary every binding uses: a call in, an answer out, errors as records.
+//! Python, WASM and the tests go through these functions, so they all see the same shapes.
+
+use serde_json::{json, Value};
+
+use crate::error::{Diagnostic, ResolveError, EXIT_CONFIG};
+use crate::input::{Inputs, ResolveCall};
+use crate::resolution::Resolution;
+use crate::{render, resolve, schema};
+
+fn failure(diagnostic: &Diagnostic) -> Value {
+    json!({ "ok": false, "error": diagnostic })
+}
+
+fn bad_call(e: &serde_json::Error) -> Value {
+    failure(&Diagnostic {
+        kind: "invalid_call".into(),
+        message: format!("invalid call: {e}"),
+        source: format!("call:{}:{}", e.line(), e.column()),
+        exit_code: EXIT_CONFIG,
+    })
+}
+
+/// Resolves a [`ResolveCall`] and returns the resolution with the paths of its secrets.
+pub fn resolve_value(call: &ResolveCall) -> Value {
+    match resolve::resolve(&call.inputs, &call.vault) {
+        Ok(resolution) => answer(&resolution, call.reveal),
+        Err(e) => failure(&e.to_diagnostic()),
+    }
+}
+
+/// The success answer for a resolution.
+pub fn answer(resolution: &Resolution, reveal: bool) -> Value {
+    let secret_paths: Vec<String> = resolution
+        .leaves
+        .iter()
+        .filter(|l| l.is_secret())
+        .map(crate::resolution::Leaf::dotted)
+        .collect();
+    json!({
+        "ok": true,
+        "resolution": resolution.to_json(reveal),
+        "secret_paths": secret_paths,
+    })
+}
+
+/// `resolve` over JSON text.
+pub fn resolve_json(call: &str) -> String {
+    let value = match serde_json::from_str::<ResolveCall>(call) {
+        Ok(call) => resolve_value(&call),
+        Err(e) => bad_call(&e),
+    };
+    value.to_string()
+}
+
+/// `plan` over JSON text: the Vault reads the inputs need.
+pub fn plan_json(inputs: &str) -> String {
+    let value = match serde_json::from_str::<Inputs>(inputs) {
+        Ok(inputs) => match resolve::plan(&inputs) {
+            Ok(plan) => json!({ "ok": true, "plan": plan }),
+            Err(e) => failure(&e.to_diagnostic()),
+        },
+        Err(e) => bad_call(&e),
+    };
+    value.to_string()
+}
+
+/// `explain` over JSON text: the provenance table as text and as rows.
+pub fn explain_json(call: &str) -> String {
+    let value = match serde_json::from_str::<ResolveCall>(call) {
+        Ok(call) => match resolve::resolve(&call.inputs, &call.vault) {
+            Ok(resolution) => explain_value(&resolution, call.reveal),
+            Err(e) => failure(&e.to_diagnostic()),
+        },
+        Err(e) => bad_call(&e),
+    };
+    value.to_string()
+}
+
+/// The explain answer for a resolution.
+pub fn explain_value(resolution: &Resolution, reveal: bool) -> Value {
+    let rows: Vec<Value> = resolution
+        .leaves
+        .iter()
+        .map(|leaf| {
+            json!({
+                "path": leaf.dotted(),
+                "value": leaf.shown(reveal),
+                "source": leaf.source,
+                "overrode": leaf.overrode,
+            })
+        })
+        .collect();
+    json!({ "ok": true, "text": render::explain(resolution, reveal), "rows": rows })
+}
+
+/// The JSON Schema of the resolution document, as text.
+pub fn schema_json() -> String {
+    schema::resolution_schema().to_string()
+}
+
+/// An error as the JSON answer bindings expect.
+pub fn error_answer(error: &ResolveError) -> Value {
+    failure(&error.to_diagnostic())
+}

@@ -5,8 +5,10 @@
 //! environment reads happen here, so the same crate runs natively, in Python and in WASM.
 
 pub mod catalog;
+pub mod env_vars;
 pub mod error;
 pub mod ffi;
+pub mod infra;
 pub mod input;
 pub mod render;
 pub mod resolution;

@@ -1,0 +1,187 @@
+//! Collects the candidates for each value, picks the winner by precedence and records
+//! what it overrode. Explicit overrides are applied here, so every leaf honours them.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde_json::Value;
+
+use crate::error::ResolveError;
+use crate::resolution::{mask, Leaf, Overridden, Resolution, Source, SourceKind, Warning};
+
+/// One possible value of a leaf.
+#[derive(Debug, Clone)]
+pub(crate) struct Cand {
+    pub source: Source,
+    pub value: Value,
+    /// How the value shows when masked; `None` for values that are not secret.
+    pub masked: Option<Value>,
+}
+
+impl Cand {
+    pub(crate) fn new(source: Source, value: impl Into<Value>) -> Cand {
+        Cand {
+            source,
+            value: value.into(),
+            masked: None,
+        }
+    }
+
+    /// A secret value: masked as `********` unless empty.
+    pub(crate) fn secret(source: Source, value: &str) -> Cand {
+        Cand {
+            source,
+            masked: Some(if value.is_empty() {
+                Value::String(String::new())
+            } else {
+                mask()
+            }),
+            value: Value::String(value.to_owned()),
+        }
+    }
+
+    /// A value with a given masked form (a URL with its password masked).
+    pub(crate) fn masked(source: Source, value: Value, masked: Value) -> Cand {
+        Cand {
+            source,
+            value,
+            masked: Some(masked),
+        }
+    }
+}
+
+pub(crate) struct Builder<'o> {
+    leaves: Vec<Leaf>,
+    warnings: Vec<Warning>,
+    overrides: &'o BTreeMap<String, String>,
+    used: BTreeSet<&'o str>,
+}
+
+impl<'o> Builder<'o> {
+    pub(crate) fn new(overrides: &'o BTreeMap<String, String>) -> Builder<'o> {
+        Builder {
+            leaves: Vec::with_capacity(96),
+            warnings: Vec::new(),
+            overrides,
+            used: BTreeSet::new(),
+        }
+    }
+
+    /// Picks the highest-precedence candidate (the first one among equals) for `path`
+    /// and returns the winning value.
+    pub(crate) fn leaf(
+        &mut self,
+        path: &[&str],
+        mut cands: Vec<Cand>,
+    ) -> Result<Value, ResolveError> {
+        let path: Vec<String> = path.iter().map(|s| (*s).to_owned()).collect();
+        if !self.overrides.is_empty() {
+            let dotted = path.join(".");
+            if let Some((key, text)) = self.overrides.get_key_value(dotted.as_str()) {
+                self.used.insert(key.as_str());
+                let like = cands.iter().max_by_key(|c| c.source.kind).map(|c| &c.value);
+                let value = override_value(key, text, like)?;
+                let secret = cands.iter().any(|c| c.masked.is_some());
+                let source = Source {
+                    kind: SourceKind::Override,
+                    name: format!("--set {key}"),
+                };
+                cands.push(if secret {
+                    Cand::masked(source, value, mask())
+                } else {
+                    Cand::new(source, value)
+                });
+            }
+        }
+        // Stable: among equal kinds the first candidate pushed wins.
+        cands.sort_by(|a, b| b.source.kind.cmp(&a.source.kind));
+        let mut iter = cands.into_iter();
+        let Some(winner) = iter.next() else {
+            return Ok(Value::Null);
+        };
+        let secret = winner.masked.is_some();
+        let overrode = iter
+            .map(|c| Overridden {
+                value: match (&c.masked, secret) {
+                    (Some(m), _) => m.clone(),
+                    (None, true) if !c.value.as_str().is_some_and(str::is_empty) => mask(),
+                    _ => c.value,
+                },
+                source: c.source,
+            })
+            .collect();
+        let value = winner.value.clone();
+        self.leaves.push(Leaf {
+            path,
+            value: winner.value,
+            masked: winner.masked,
+            source: winner.source,
+            overrode,
+        });
+        Ok(value)
+    }
+
+    /// A leaf with a single source.
+    pub(crate) fn fixed(
+        &mut self,
+        path: &[&str],
+        source: Source,
+        value: impl Into<Value>,
+    ) -> Result<Value, ResolveError> {
+        self.leaf(path, vec![Cand::new(source, value)])
+    }
+
+    /// The source of an already written leaf.
+    pub(crate) fn source_of(&self, path: &[&str]) -> Option<Source> {
+        self.leaves
+            .iter()
+            .rev()
+            .find(|l| l.path.iter().map(String::as_str).eq(path.iter().copied()))
+            .map(|l| l.source.clone())
+    }
+
+    pub(crate) fn warn(&mut self, code: &str, message: String, source: Option<String>) {
+        self.warnings.push(Warning {
+            code: code.to_owned(),
+            message,
+            source,
+        });
+    }
+
+    pub(crate) fn finish(self) -> Result<Resolution, ResolveError> {
+        if let Some(unused) = self
+            .overrides
+            .keys()
+            .find(|k| !self.used.contains(k.as_str()))
+        {
+            return Err(ResolveError::InvalidOverride {
+                key: unused.clone(),
+                reason: "no such setting (use a path from `dbstack explain`)".into(),
+            });
+        }
+        Ok(Resolution {
+            leaves: self.leaves,
+            warnings: self.warnings,
+        })
+    }
+}
+
+/// Types an override like the value it replaces (numbers stay numbers, booleans booleans).
+fn override_value(key: &str, text: &str, like: Option<&Value>) -> Result<Value, ResolveError> {
+    let bad = |what: &str| ResolveError::InvalidOverride {
+        key: key.to_owned(),
+        reason: format!("expected {what}"),
+    };
+    match like {
+        Some(Value::Number(_)) => text
+            .trim()
+            .parse::<u64>()
+            .map(Value::from)
+            .map_err(|_| bad("a whole number")),
+        Some(Value::Bool(_)) => match text.trim() {
+            "true" => Ok(Value::Bool(true)),
+            "false" => Ok(Value::Bool(false)),
+            _ => Err(bad("`true` or `false`")),
+        },
+        _ => Ok(Value::String(text.to_owned())),
+    }
+}

@@ -1,0 +1,359 @@
+//! `plan()` and `resolve()`: the two pure steps around the runtime's Vault I/O.
+//!
+//! Precedence, lowest to highest: built-in default < stack spec < Kubernetes discovery <
+//! environment < Vault < explicit override. The development fallback is not a level: it
+//! replaces the databases wholesale and says so.
+
+mod builder;
+pub mod context;
+mod databases;
+mod services;
+
+use std::collections::BTreeMap;
+
+use serde_json::{json, Value};
+
+use crate::catalog::ServiceKind;
+use crate::error::ResolveError;
+use crate::input::Inputs;
+use crate::resolution::{Resolution, Source, SourceKind};
+use crate::secret::Secret;
+use crate::vault::{
+    ReadKind, VaultAnswers, VaultFailure, VaultPlan, VaultRead, VaultResult, VaultStatus,
+};
+
+use builder::Builder;
+use context::src;
+pub use context::{Context, Profile};
+
+/// The services whose static secrets live in KV v2, in read order.
+const KV_SERVICES: [ServiceKind; 4] = [
+    ServiceKind::Supabase,
+    ServiceKind::Dragonfly,
+    ServiceKind::Ragflow,
+    ServiceKind::Rocketmq,
+];
+
+/// The Vault reads a resolution of `inputs` needs. Pure: nothing is contacted.
+pub fn plan(inputs: &Inputs) -> Result<VaultPlan, ResolveError> {
+    let ctx = Context::new(inputs)?;
+    Ok(vault_plan(&ctx))
+}
+
+/// Resolves `inputs` with the runtime's answers to [`plan`].
+pub fn resolve(inputs: &Inputs, answers: &VaultAnswers) -> Result<Resolution, ResolveError> {
+    let ctx = Context::new(inputs)?;
+    let plan = vault_plan(&ctx);
+    let vault = VaultView::new(&ctx, &plan, answers);
+
+    if let (Some(failure), Profile::Production) = (vault.failure(), ctx.profile.value) {
+        return Err(ResolveError::VaultRequired {
+            profile: ctx.profile.value.as_str().into(),
+            failure: failure.clone(),
+        });
+    }
+
+    let mut b = Builder::new(&inputs.overrides);
+    b.fixed(
+        &["profile"],
+        ctx.profile.source.clone(),
+        ctx.profile.value.as_str(),
+    )?;
+    b.fixed(
+        &["environment", "kubernetes"],
+        ctx.in_cluster.source.clone(),
+        ctx.in_cluster.value,
+    )?;
+    b.fixed(
+        &["environment", "namespace"],
+        ctx.namespace.source.clone(),
+        ctx.namespace.value.as_str(),
+    )?;
+    b.fixed(
+        &["environment", "cluster_domain"],
+        ctx.cluster_domain.source.clone(),
+        ctx.cluster_domain.value.as_str(),
+    )?;
+    vault.write(&mut b)?;
+
+    let fallback = databases::fallback_reason(&ctx, &vault);
+    let fb_source = src(SourceKind::Fallback, "fallback rule");
+    b.fixed(
+        &["fallback", "active"],
+        fb_source.clone(),
+        fallback.is_some(),
+    )?;
+    b.fixed(
+        &["fallback", "reason"],
+        fb_source,
+        fallback.clone().map_or(Value::Null, Value::String),
+    )?;
+
+    let cache = services::write_services(&ctx, &vault, &mut b, fallback.is_some())?;
+    databases::write_databases(&ctx, &vault, &mut b, fallback.as_deref())?;
+    b.fixed(
+        &["django", "DATABASE_ROUTERS"],
+        src(SourceKind::Default, "dbstack router"),
+        json!([crate::catalog::ROUTER_CLASS]),
+    )?;
+    services::write_caches(&mut b, &cache)?;
+    write_routing(&ctx, &mut b)?;
+    services::write_ragflow(&ctx, &vault, &mut b)?;
+    services::write_rocketmq(&ctx, &vault, &mut b)?;
+    vault.warn(&mut b);
+    b.finish()
+}
+
+fn write_routing(ctx: &Context<'_>, b: &mut Builder<'_>) -> Result<(), ResolveError> {
+    let stack = &ctx.stack;
+    let source = if stack.origin == crate::stack::BUILTIN {
+        src(SourceKind::Default, crate::stack::BUILTIN)
+    } else {
+        src(SourceKind::Stack, stack.origin.clone())
+    };
+    b.fixed(&["routing", "default"], source.clone(), "default")?;
+    let aliases: Vec<Value> = stack
+        .aliases
+        .iter()
+        .map(|a| Value::from(a.name.as_str()))
+        .collect();
+    b.fixed(&["routing", "aliases"], source.clone(), aliases)?;
+    if stack.routes.is_empty() {
+        b.fixed(&["routing", "apps"], source.clone(), json!({}))?;
+    }
+    for (label, route) in &stack.routes {
+        for (op, alias) in [
+            ("read", &route.read),
+            ("write", &route.write),
+            ("migrate", &route.migrate),
+        ] {
+            b.fixed(
+                &["routing", "apps", label, op],
+                source.clone(),
+                alias.as_str(),
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// Builds the plan from the parsed context.
+pub(crate) fn vault_plan(ctx: &Context<'_>) -> VaultPlan {
+    let Some(settings) = ctx.vault.clone() else {
+        return VaultPlan {
+            settings: None,
+            reads: Vec::new(),
+        };
+    };
+    let layout = &ctx.stack.vault;
+    let mut reads: Vec<VaultRead> = KV_SERVICES
+        .iter()
+        .map(|svc| {
+            let secret = if layout.kv_prefix.is_empty() {
+                svc.name().to_owned()
+            } else {
+                format!("{}/{}", layout.kv_prefix, svc.name())
+            };
+            VaultRead {
+                path: format!("{}/{secret}", layout.kv_mount),
+                api_path: format!("{}/data/{secret}", layout.kv_mount),
+                kind: ReadKind::Kv2 {
+                    mount: layout.kv_mount.clone(),
+                    secret,
+                },
+                purpose: svc.name().to_owned(),
+            }
+        })
+        .collect();
+    for alias in &ctx.stack.aliases {
+        let Some(role) = &alias.vault_role else {
+            continue;
+        };
+        let path = format!("{}/creds/{role}", layout.database_mount);
+        if let Some(read) = reads.iter_mut().find(|r| r.path == path) {
+            read.purpose.push_str(&format!(",alias:{}", alias.name));
+            continue;
+        }
+        reads.push(VaultRead {
+            api_path: path.clone(),
+            path,
+            kind: ReadKind::DatabaseCreds {
+                mount: layout.database_mount.clone(),
+                role: role.clone(),
+            },
+            purpose: format!("alias:{}", alias.name),
+        });
+    }
+    VaultPlan {
+        settings: Some(settings),
+        reads,
+    }
+}
+
+/// The Vault answers as the resolver uses them.
+pub(crate) struct VaultView<'a> {
+    plan: &'a VaultPlan,
+    answers: &'a VaultAnswers,
+    kv_paths: BTreeMap<ServiceKind, &'a str>,
+}
+
+impl<'a> VaultView<'a> {
+    fn new(ctx: &Context<'_>, plan: &'a VaultPlan, answers: &'a VaultAnswers) -> VaultView<'a> {
+        let _ = ctx;
+        let kv_paths = plan
+            .reads
+            .iter()
+            .filter_map(|r| match r.kind {
+                ReadKind::Kv2 { .. } => {
+                    ServiceKind::from_name(&r.purpose).map(|k| (k, r.path.as_str()))
+                }
+                ReadKind::DatabaseCreds { .. } => None,
+            })
+            .collect();
+        VaultView {
+            plan,
+            answers,
+            kv_paths,
+        }
+    }
+
+    pub(crate) fn configured(&self) -> bool {
+        self.plan.settings.is_some()
+    }
+
+    /// The failure, when Vault is configured and failed.
+    pub(crate) fn failure(&self) -> Option<&'a VaultFailure> {
+        match (&self.plan.settings, &self.answers.status) {
+            (Some(_), VaultStatus::Failed { error }) => Some(error),
+            _ => None,
+        }
+    }
+
+    fn status(&self) -> &'static str {
+        match (&self.plan.settings, &self.answers.status) {
+            (None, _) => "not_configured",
+            (Some(_), VaultStatus::NotContacted) => "not_contacted",
+            (Some(_), VaultStatus::Ok) => "ok",
+            (Some(_), VaultStatus::Failed { .. }) => "failed",
+        }
+    }
+
+    /// A KV field of a service's static secret, with its provenance.
+    pub(crate) fn kv(&self, service: ServiceKind, field: &str) -> Option<(&'a Secret, Source)> {
+        self.plan.settings.as_ref()?;
+        let path = *self.kv_paths.get(&service)?;
+        match self.answers.results.get(path)? {
+            VaultResult::Kv2 { data } => data
+                .get(field)
+                .map(|value| (value, src(SourceKind::Vault, format!("{path}#{field}")))),
+            VaultResult::DatabaseCreds { .. } => None,
+        }
+    }
+
+    /// Dynamic credentials for a role: (username, password, source).
+    pub(crate) fn creds(&self, role: &str, mount: &str) -> Option<(&'a str, &'a Secret, String)> {
+        self.plan.settings.as_ref()?;
+        let path = format!("{mount}/creds/{role}");
+        match self.answers.results.get(&path)? {
+            VaultResult::DatabaseCreds {
+                username, password, ..
+            } => Some((username, password, path)),
+            VaultResult::Kv2 { .. } => None,
+        }
+    }
+
+    fn write(&self, b: &mut Builder<'_>) -> Result<(), ResolveError> {
+        let settings = self.plan.settings.as_ref();
+        let source = match settings {
+            Some(s) if s.addr_source == "VAULT_ADDR" => src(SourceKind::Env, "VAULT_ADDR"),
+            Some(s) => src(
+                SourceKind::Kubernetes,
+                s.addr_source.trim_start_matches("kubernetes:"),
+            ),
+            None => src(SourceKind::Default, "VAULT_ADDR unset"),
+        };
+        b.fixed(&["vault", "enabled"], source.clone(), settings.is_some())?;
+        b.fixed(
+            &["vault", "addr"],
+            source.clone(),
+            settings.map_or(Value::Null, |s| Value::from(s.addr.as_str())),
+        )?;
+        let auth = settings.map_or(Value::Null, |s| Value::from(s.auth.as_str()));
+        let auth_source = if self.answers.auth.is_some() || settings.is_none() {
+            source.clone()
+        } else {
+            src(SourceKind::Env, "VAULT_AUTH_METHOD")
+        };
+        b.fixed(&["vault", "auth"], auth_source, auth)?;
+        let runtime = src(
+            SourceKind::Vault,
+            settings.map_or("vault", |s| s.addr.as_str()),
+        );
+        b.fixed(&["vault", "status"], runtime.clone(), self.status())?;
+        b.fixed(
+            &["vault", "error"],
+            runtime.clone(),
+            self.failure().map_or(Value::Null, |f| {
+                serde_json::to_value(f).unwrap_or(Value::Null)
+            }),
+        )?;
+        let mut leases = Vec::new();
+        for read in &self.plan.reads {
+            if let (
+                Some(VaultResult::DatabaseCreds {
+                    lease_id,
+                    lease_duration,
+                    renewable,
+                    ..
+                }),
+                ReadKind::DatabaseCreds { .. },
+            ) = (self.answers.results.get(&read.path), &read.kind)
+            {
+                let aliases: Vec<&str> = read
+                    .purpose
+                    .split(',')
+                    .map(|p| p.trim_start_matches("alias:"))
+                    .collect();
+                leases.push(json!({
+                    "alias": aliases.join(","),
+                    "path": read.path,
+                    "lease_id": lease_id,
+                    "lease_duration": lease_duration,
+                    "renewable": renewable,
+                }));
+            }
+        }
+        b.fixed(&["vault", "leases"], runtime, leases)?;
+        Ok(())
+    }
+
+    fn warn(&self, b: &mut Builder<'_>) {
+        let Some(settings) = &self.plan.settings else {
+            b.warn(
+                "vault_not_configured",
+                "vault is not configured (set VAULT_ADDR): credentials come from the environment only".into(),
+                Some("VAULT_ADDR".into()),
+            );
+            return;
+        };
+        match &self.answers.status {
+            VaultStatus::NotContacted => b.warn(
+                "vault_not_contacted",
+                format!(
+                    "vault at {} was not contacted: values Vault would supply are missing",
+                    settings.addr
+                ),
+                Some(settings.addr.clone()),
+            ),
+            VaultStatus::Failed { error } => b.warn(
+                "vault_failed",
+                format!("vault failed ({}): {}", error.kind, error.message),
+                Some(error.source.clone()),
+            ),
+            VaultStatus::Ok => {}
+        }
+        for warning in &self.answers.warnings {
+            b.warn("vault", warning.clone(), Some(settings.addr.clone()));
+        }
+    }
+}
