@@ -3,5 +3,6 @@
 //! It gathers the inputs (process environment, Kubernetes files, stack file), performs
 //! the core's Vault plan, probes live connections and reads infrastructure files.
 
+pub mod infra;
 pub mod inputs;
 pub mod vault;
