@@ -93,6 +93,10 @@ pub(super) fn write_databases(
     fallback: Option<&str>,
 ) -> Result<(), ResolveError> {
     if let Some(reason) = fallback {
+        // The fallback replaces the databases, but a malformed URL is still an error.
+        for alias in &ctx.stack.aliases {
+            alias_url(ctx, alias)?;
+        }
         return write_fallback(ctx, b, reason);
     }
     let default_alias = ctx.stack.alias("default");
