@@ -1,0 +1,94 @@
+//! Helpers shared by the Vault integration tests.
+#![allow(dead_code, unreachable_pub)]
+
+pub mod net;
+pub mod openbao;
+
+use std::collections::BTreeMap;
+
+use dbstack_core::vault::{AuthMethod, ReadKind, VaultPlan, VaultRead, VaultSettings};
+
+/// Settings for token auth against `addr`, like the core's `plan()` builds from `VAULT_*`.
+pub fn settings(addr: &str) -> VaultSettings {
+    VaultSettings {
+        addr: addr.to_owned(),
+        addr_source: "VAULT_ADDR".to_owned(),
+        auth: AuthMethod::Token,
+        namespace: None,
+        k8s_role: None,
+        k8s_mount: "kubernetes".to_owned(),
+        k8s_token_path: "/var/run/secrets/kubernetes.io/serviceaccount/token".to_owned(),
+        role_id: None,
+        approle_mount: "approle".to_owned(),
+        cacert: None,
+        skip_verify: false,
+        timeout_ms: 2000,
+    }
+}
+
+/// A KV v2 read of `<mount>/<secret>`, as the core plans it.
+pub fn kv(mount: &str, secret: &str) -> VaultRead {
+    VaultRead {
+        path: format!("{mount}/{secret}"),
+        api_path: format!("{mount}/data/{secret}"),
+        kind: ReadKind::Kv2 {
+            mount: mount.to_owned(),
+            secret: secret.to_owned(),
+        },
+        purpose: "test".to_owned(),
+    }
+}
+
+/// A database-secrets-engine read of `<mount>/creds/<role>`.
+pub fn creds(mount: &str, role: &str) -> VaultRead {
+    VaultRead {
+        path: format!("{mount}/creds/{role}"),
+        api_path: format!("{mount}/creds/{role}"),
+        kind: ReadKind::DatabaseCreds {
+            mount: mount.to_owned(),
+            role: role.to_owned(),
+        },
+        purpose: format!("alias:{role}"),
+    }
+}
+
+/// The four KV reads of the default layout (`secret/dbstack/<service>`).
+pub fn default_kv_reads() -> Vec<VaultRead> {
+    ["supabase", "dragonfly", "ragflow", "rocketmq"]
+        .iter()
+        .map(|s| kv("secret", &format!("dbstack/{s}")))
+        .collect()
+}
+
+pub fn plan(settings: VaultSettings, reads: Vec<VaultRead>) -> VaultPlan {
+    VaultPlan {
+        settings: Some(settings),
+        reads,
+    }
+}
+
+/// An env map with `VAULT_TOKEN` and a `HOME` without `.vault-token`.
+pub fn token_env(token: &str) -> BTreeMap<String, String> {
+    let mut env = BTreeMap::new();
+    env.insert("VAULT_TOKEN".to_owned(), token.to_owned());
+    env.insert("HOME".to_owned(), "/nonexistent-home".to_owned());
+    env
+}
+
+/// Writes the default layout's four KV secrets.
+pub fn seed_default_layout(bao: &openbao::OpenBao) {
+    bao.kv_put(
+        "secret/dbstack/supabase",
+        &[
+            ("username", "app_user"),
+            ("password", "pg-secret-1"),
+            ("port", "5433"),
+        ],
+    );
+    bao.kv_put("secret/dbstack/dragonfly", &[("password", "df-secret-2")]);
+    bao.kv_put("secret/dbstack/ragflow", &[("api_key", "rf-secret-3")]);
+    bao.kv_put(
+        "secret/dbstack/rocketmq",
+        &[("access_key", "mq-access"), ("secret_key", "mq-secret-4")],
+    );
+}
