@@ -1,7 +1,12 @@
 //! Every Vault failure is distinct and clear: it names the address or path and the HTTP
 //! status, and never carries a token or secret. Against a real OpenBao where one is needed.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 

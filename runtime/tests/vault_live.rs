@@ -1,7 +1,12 @@
 //! The Vault side of the runtime against a real OpenBao dev server: token, AppRole and
 //! Kubernetes auth, KV v2, dynamic PostgreSQL credentials, TLS, namespaces, concurrency.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 mod common;
 
