@@ -258,3 +258,91 @@ fn documented_examples() {
         None
     );
 }
+
+#[test]
+fn errors_have_stable_kinds_and_never_show_the_password() {
+    const PW: &str = "Sup3rSecretPw";
+    let database_cases: &[(&str, &str)] = &[
+        ("", "empty"),
+        ("   ", "empty"),
+        ("oracle://u:Sup3rSecretPw@h/db", "unknown_scheme"),
+        ("Sup3rSecretPw", "unknown_scheme"),
+        ("postgres://u:Sup3rSecretPw@h:abc/db", "invalid_port"),
+        ("postgres://u:Sup3r#SecretPw@h/db", "invalid_port"),
+        ("postgres://u:Sup3rSecretPw@h:65536/db", "port_out_of_range"),
+        (
+            "postgres://u:Sup3rSecretPw%zz@h/db",
+            "invalid_percent_encoding",
+        ),
+        (
+            "postgres://u:Sup3rSecretPw%4@h/db",
+            "invalid_percent_encoding",
+        ),
+        ("postgres://u:Sup3rSecretPw%FF@h/db", "invalid_utf8"),
+        ("postgres://u:Sup3rSecretPw@[::1/db", "invalid_ipv6"),
+        ("postgres://u:Sup3rSecretPw@::1]/db", "invalid_ipv6"),
+        ("postgres://u:Sup3rSecretPw@[1.2.3.4]/db", "invalid_ipv6"),
+        (
+            "postgres://u:Sup3rSecretPw@h/db?currentSchema=a&currentSchema=b",
+            "repeated_option",
+        ),
+    ];
+    let cache_cases: &[(&str, &str)] = &[
+        ("", "empty"),
+        (
+            "memcache://:Sup3rSecretPw@h:11211",
+            "unsupported_cache_scheme",
+        ),
+        ("postgres://:Sup3rSecretPw@h/0", "unsupported_cache_scheme"),
+        ("redis://:Sup3rSecretPw@h:6379/zero", "invalid_db_index"),
+        (
+            "redis://:Sup3rSecretPw@h:6379/99999999999",
+            "invalid_db_index",
+        ),
+        ("redis://:Sup3rSecretPw@h:port/0", "invalid_port"),
+        ("redis://:Sup3rSecretPw@h:70000/0", "port_out_of_range"),
+        ("redis://:Sup3rSecretPw@/0", "missing_host"),
+        ("redis://:Sup3rSecretPw%g1@h/0", "invalid_percent_encoding"),
+        ("redis://:Sup3rSecretPw@[::1:6379/0", "invalid_ipv6"),
+    ];
+    let mut failures = Vec::new();
+    let results = database_cases
+        .iter()
+        .map(|(url, kind)| (url, kind, parse_database_url(url).err()))
+        .chain(
+            cache_cases
+                .iter()
+                .map(|(url, kind)| (url, kind, parse_cache_url(url).err())),
+        );
+    for (url, kind, err) in results {
+        match err {
+            None => failures.push(format!("{url:?}: parsed, expected {kind}")),
+            Some(err) => {
+                let message = err.to_string();
+                if err.kind() != *kind {
+                    failures.push(format!(
+                        "{url:?}: kind {} ({message}), expected {kind}",
+                        err.kind()
+                    ));
+                }
+                if message.contains("Secret") || (!url.is_empty() && message.contains(*url)) {
+                    failures.push(format!("{url:?}: message shows the secret: {message}"));
+                }
+                if message.chars().next().is_some_and(char::is_uppercase) || message.ends_with('.')
+                {
+                    failures.push(format!("{url:?}: message style: {message}"));
+                }
+                assert!(
+                    !format!("{err:?}").contains(PW),
+                    "{url:?}: Debug shows the secret"
+                );
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    let unknown = parse_database_url("oracle://h/db").unwrap_err().to_string();
+    assert!(
+        unknown.contains("`oracle`") && unknown.contains("postgres, postgresql"),
+        "{unknown}"
+    );
+}
