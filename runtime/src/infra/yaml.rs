@@ -157,7 +157,10 @@ pub(crate) fn resources(file: &str, text: &str) -> Result<Vec<Resource>, InfraEr
             return Err(invalid(doc.line(), "`kind: List` is not supported"));
         }
         let Some(name) = doc.path(&["metadata", "name"]) else {
-            return Err(invalid(doc.line(), "a manifest document has no `metadata.name`"));
+            return Err(invalid(
+                doc.line(),
+                "a manifest document has no `metadata.name`",
+            ));
         };
         let mut r = Resource::new(Origin::Kubernetes, kind, located(file, name));
         if let Some((line, Node::Map(labels, _))) =
@@ -219,9 +222,10 @@ pub(crate) fn resources(file: &str, text: &str) -> Result<Vec<Resource>, InfraEr
 }
 
 fn container(file: &str, c: &Node) -> Container {
-    let name = c
-        .get("name")
-        .map_or_else(|| Located::new(String::new(), Location::new(file, c.line())), |n| located(file, n));
+    let name = c.get("name").map_or_else(
+        || Located::new(String::new(), Location::new(file, c.line())),
+        |n| located(file, n),
+    );
     Container {
         name,
         image: c.get("image").map(|n| located(file, n)),
@@ -285,8 +289,8 @@ mod tests {
 
     #[test]
     fn keeps_lines_of_keys_and_values() {
-        let docs = parse_documents("f.yaml", "# c\n---\na:\n  b: 1\n  c: [x, y]\n---\nd: 2\n")
-            .unwrap();
+        let docs =
+            parse_documents("f.yaml", "# c\n---\na:\n  b: 1\n  c: [x, y]\n---\nd: 2\n").unwrap();
         assert_eq!(docs.len(), 2);
         let b = docs[0].path(&["a", "b"]).unwrap();
         assert_eq!(b, &Node::Scalar("1".into(), 4));

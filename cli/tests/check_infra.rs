@@ -1,0 +1,149 @@
+//! The `dbstack check-infra` binary: exit codes, text and JSON output.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn dbstack(args: &[&str], cwd: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_dbstack"))
+        .args(args)
+        .current_dir(cwd)
+        .output()
+        .unwrap()
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// A fresh copy of both trees under the target's temp folder.
+fn copy(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("check-infra-{name}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    copy_dir(&repo().join("kubernetes"), &dir.join("kubernetes"));
+    copy_dir(&repo().join("terraform"), &dir.join("terraform"));
+    dir
+}
+
+fn edit(path: &Path, from: &str, to: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    assert!(text.contains(from), "`{from}` not in {}", path.display());
+    std::fs::write(path, text.replacen(from, to, 1)).unwrap();
+}
+
+#[test]
+fn repository_is_consistent_with_default_folders() {
+    let out = dbstack(&["check-infra"], &repo());
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("consistent"), "{stdout}");
+}
+
+#[test]
+fn json_report_of_the_repository() {
+    let out = dbstack(&["check-infra", "--json"], &repo());
+    assert_eq!(out.status.code(), Some(0));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["schema"], "dbstack.check-infra/v1");
+    assert_eq!(doc["ok"], true);
+    assert_eq!(doc["findings"].as_array().unwrap().len(), 0);
+    assert!(doc["resources"]["terraform"].as_u64().unwrap() > 20);
+}
+
+#[test]
+fn drift_exits_1_and_names_file_and_line() {
+    let dir = copy("drift");
+    edit(
+        &dir.join("terraform/modules/supabase/main.tf"),
+        "port        = 5432",
+        "port        = 6543",
+    );
+    let out = dbstack(&["check-infra"], &dir);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("terraform/modules/supabase/main.tf:")
+            && stdout.contains("port_mismatch")
+            && stdout.contains("expected `5432`, found `6543`"),
+        "{stdout}"
+    );
+
+    let out = dbstack(&["check-infra", "--json"], &dir);
+    assert_eq!(out.status.code(), Some(1));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["ok"], false);
+    let kinds: Vec<&str> = doc["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["kind"].as_str().unwrap())
+        .collect();
+    assert!(
+        kinds.contains(&"port_mismatch") && kinds.contains(&"port_drift"),
+        "{kinds:?}"
+    );
+}
+
+#[test]
+fn explicit_folders_are_used() {
+    let dir = copy("folders");
+    std::fs::rename(dir.join("kubernetes"), dir.join("k8s")).unwrap();
+    std::fs::rename(dir.join("terraform"), dir.join("tf")).unwrap();
+    let out = dbstack(
+        &["check-infra", "--kubernetes", "k8s", "--terraform", "tf"],
+        &dir,
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    // The default folders do not exist there: unreadable input.
+    let out = dbstack(&["check-infra"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("kubernetes"));
+}
+
+#[test]
+fn unparseable_input_exits_2_naming_the_file() {
+    let dir = copy("broken");
+    std::fs::write(
+        dir.join("terraform/modules/ragflow/variables.tf"),
+        "variable \"namespace\" {\n  type = string\n  default = \"x\n}\n",
+    )
+    .unwrap();
+    let out = dbstack(&["check-infra"], &dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("terraform/modules/ragflow/variables.tf:3:"),
+        "{stderr}"
+    );
+
+    let out = dbstack(&["check-infra", "--json"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["ok"], false);
+    assert_eq!(
+        doc["error"]["file"],
+        "terraform/modules/ragflow/variables.tf"
+    );
+}
