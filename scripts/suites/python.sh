@@ -1,4 +1,19 @@
 #!/usr/bin/env bash
+# Python: build and install the `dbstack` package (maturin), then pytest (API, stubs, the shared
+# vectors, the example Django project against real PostgreSQL and MariaDB) and mypy --strict.
 source "$(dirname "${BASH_SOURCE[0]}")/../lib.sh"
-echo "suite python: not written yet" >&2
-exit 1
+source "$REPO_ROOT/scripts/lib/python.sh"
+cd "$REPO_ROOT"
+
+ensure_python_build_deps
+ensure_venv
+ensure_services
+ensure_dbstack_python
+
+py="$DBSTACK_VENV/bin/python"
+log "pytest tests/python"
+"$py" -m pytest -q -p no:cacheprovider tests/python
+
+log "mypy --strict: the dbstack package and the example Django project"
+"$py" -m mypy --strict --no-incremental bindings-py/python/dbstack
+(cd tests/django_project && DBSTACK_KUBERNETES=false "$py" -m mypy --no-incremental --config-file mypy.ini .)

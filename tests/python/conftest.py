@@ -1,0 +1,110 @@
+"""Shared fixtures: real PostgreSQL (127.0.0.1:5432, user postgres, trust) and real MariaDB
+(127.0.0.1:3306, root, no password) databases with unique names, created and dropped here,
+and a runner for the example Django project's manage.py in a clean environment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[2]
+PROJECT = REPO / "tests" / "django_project"
+RUN_TESTS = "run scripts/test.sh python (it installs and starts everything the tests need)"
+
+
+def unique_name(prefix: str) -> str:
+    return f"{prefix}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """A minimal environment: nothing from the runner's shell reaches the resolution."""
+    env = {k: os.environ[k] for k in ("PATH", "HOME", "LANG", "SYSTEMROOT") if k in os.environ}
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["DBSTACK_KUBERNETES"] = "false"
+    env.update(extra)
+    return env
+
+
+def manage(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"manage.py {' '.join(args)} exited {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+def pg_connect(dbname: str = "postgres") -> Any:
+    import psycopg
+
+    try:
+        return psycopg.connect(host="127.0.0.1", port=5432, user="postgres", dbname=dbname, autocommit=True)
+    except psycopg.OperationalError as error:
+        pytest.fail(f"PostgreSQL at 127.0.0.1:5432 is not reachable ({error}); {RUN_TESTS}")
+
+
+def mysql_connect(db: str | None = None) -> Any:
+    import MySQLdb
+
+    kwargs: dict[str, Any] = {"host": "127.0.0.1", "port": 3306, "user": "root"}
+    if db:
+        kwargs["database"] = db
+    try:
+        return MySQLdb.connect(**kwargs)
+    except MySQLdb.OperationalError as error:
+        pytest.fail(f"MariaDB at 127.0.0.1:3306 is not reachable ({error}); {RUN_TESTS}")
+
+
+def pg_tables(dbname: str) -> set[str]:
+    with pg_connect(dbname) as conn:
+        rows = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'").fetchall()
+    return {row[0] for row in rows}
+
+
+def mysql_tables(db: str) -> set[str]:
+    conn = mysql_connect(db)
+    try:
+        cursor = conn.cursor()
+        cursor.execute("SHOW TABLES")
+        return {row[0] for row in cursor.fetchall()}
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def pg_databases() -> Iterator[tuple[str, str]]:
+    """Two fresh PostgreSQL databases: (default, agent)."""
+    names = (unique_name("dbstack_app"), unique_name("dbstack_agent"))
+    with pg_connect() as conn:
+        for name in names:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield names
+    finally:
+        with pg_connect() as conn:
+            for name in names:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def mysql_fallback() -> Iterator[str]:
+    """A fresh fallback database name; MariaDB gets `<name>` and `<name>_agent_db`."""
+    name = unique_name("dbstack_fb")
+    conn = mysql_connect()
+    try:
+        cursor = conn.cursor()
+        for db in (name, f"{name}_agent_db"):
+            cursor.execute(f"CREATE DATABASE `{db}`")
+        yield name
+    finally:
+        cursor = conn.cursor()
+        for db in (name, f"{name}_agent_db"):
+            cursor.execute(f"DROP DATABASE IF EXISTS `{db}`")
+        conn.close()
