@@ -406,9 +406,12 @@ function renderGutter(text, lineErrors) {
 
 function renderBubbles(lineErrors) {
   const bubbles = [...lineErrors.entries()].map(([line, messages]) =>
-    h("div", { class: "line-error", role: "alert", dataset: { line: String(line) }, style: `top:${PAD_TOP + (line - 1) * LINE_HEIGHT}px` }, messages.join("; ")),
+    h("div", { class: "line-error", role: "alert", title: messages.join("; "), dataset: { line: String(line) }, style: `top:${PAD_TOP + (line - 1) * LINE_HEIGHT}px` }, messages.join("; ")),
   );
   $("env-bubbles").replaceChildren(...bubbles);
+  $("env-errors").replaceChildren(
+    ...[...lineErrors.entries()].map(([line, messages]) => h("li", { dataset: { line: String(line) } }, h("b", {}, `line ${line}: `), messages.join("; "))),
+  );
   syncScroll();
 }
 

@@ -1,6 +1,7 @@
 # Tools for the WASM package and the browser preview. Source after scripts/lib.sh.
-#   ensure_wasm_tools    wasm32 target, wasm-bindgen-cli (exactly the crate's version), wasm-opt
-#   ensure_browser_tools Debian chromium + npm playwright-core and typescript (cached)
+#   ensure_wasm_tools    wasm32 target, wasm-bindgen-cli (exactly the crate's version), wasm-opt,
+#                        npm typescript (cached in $DBSTACK_TOOLS/node)
+#   ensure_browser_tools Debian chromium + npm playwright-core (cached)
 #   build_wasm_pkg       build bindings-wasm into www/pkg (web) and pkg-node (nodejs), wasm-opt -Oz
 
 # The wasm-bindgen version pinned in the root Cargo.toml; the CLI must match it exactly.
@@ -12,6 +13,11 @@ DBSTACK_NODE="$DBSTACK_TOOLS/node"
 export DBSTACK_NODE
 PLAYWRIGHT_CORE_VERSION="1.64.1"
 TYPESCRIPT_VERSION="5.9.3"
+# wasm-opt: npm `binaryen` (binaryen's own Node.js build). Debian bookworm's binaryen 108 is
+# too old for wasm-bindgen 0.2.130 output: its -Oz turns the externref table into a funcref
+# table and the module fails at load ("function-typed object must be null").
+BINARYEN_VERSION="132.0.0"
+WASM_OPT="$DBSTACK_NODE/node_modules/binaryen/bin/wasm-opt"
 
 # wasm-bindgen-cli at exactly version $1. Like ensure_cargo_tool, but when the crate's own
 # Cargo.lock pins a yanked crate (0.2.130 pins webpki-roots 1.0.11) `--locked` cannot
@@ -47,19 +53,19 @@ ensure_wasm_tools() {
     rustup target add wasm32-unknown-unknown
   fi
   ensure_wasm_bindgen_cli "$v"
-  ensure_apt binaryen
   command -v node >/dev/null || ensure_apt nodejs
+  ensure_node_packages
 }
 
 ensure_node_packages() {
-  local stamp="$DBSTACK_NODE/.stamp-playwright-core-$PLAYWRIGHT_CORE_VERSION-typescript-$TYPESCRIPT_VERSION"
+  local stamp="$DBSTACK_NODE/.stamp-playwright-core-$PLAYWRIGHT_CORE_VERSION-typescript-$TYPESCRIPT_VERSION-binaryen-$BINARYEN_VERSION"
   if [ ! -f "$stamp" ]; then
     command -v npm >/dev/null || ensure_apt npm
-    log "npm install playwright-core@$PLAYWRIGHT_CORE_VERSION typescript@$TYPESCRIPT_VERSION (cached in $DBSTACK_NODE)"
+    log "npm install playwright-core@$PLAYWRIGHT_CORE_VERSION typescript@$TYPESCRIPT_VERSION binaryen@$BINARYEN_VERSION (cached in $DBSTACK_NODE)"
     mkdir -p "$DBSTACK_NODE"
     [ -f "$DBSTACK_NODE/package.json" ] || echo '{"name":"dbstack-tools","private":true}' >"$DBSTACK_NODE/package.json"
     (cd "$DBSTACK_NODE" && npm install --no-audit --no-fund --silent --save-exact \
-      "playwright-core@$PLAYWRIGHT_CORE_VERSION" "typescript@$TYPESCRIPT_VERSION")
+      "playwright-core@$PLAYWRIGHT_CORE_VERSION" "typescript@$TYPESCRIPT_VERSION" "binaryen@$BINARYEN_VERSION")
     touch "$stamp"
   fi
   export NODE_PATH="$DBSTACK_NODE/node_modules${NODE_PATH:+:$NODE_PATH}"
@@ -73,15 +79,15 @@ ensure_browser_tools() {
 # Builds the release (profile `wasm`) package: www/pkg (--target web) and pkg-node (--target nodejs).
 build_wasm_pkg() {
   local root="$REPO_ROOT/bindings-wasm"
-  (cd "$REPO_ROOT" && cargo build --quiet -p dbstack-wasm --target wasm32-unknown-unknown --profile wasm)
+  # strip=false here: wasm-bindgen needs the target_features section; wasm-opt strips after it.
+  (cd "$REPO_ROOT" && CARGO_PROFILE_WASM_STRIP=false cargo build --quiet -p dbstack-wasm --target wasm32-unknown-unknown --profile wasm)
   local raw="$REPO_ROOT/target/wasm32-unknown-unknown/wasm/dbstack_wasm.wasm"
   rm -rf "$root/www/pkg" "$root/pkg"
   wasm-bindgen --target web --out-dir "$root/www/pkg" "$raw"
   wasm-bindgen --target nodejs --out-dir "$root/pkg/node" "$raw"
-  local f
-  for f in "$root/www/pkg/dbstack_wasm_bg.wasm" "$root/pkg/node/dbstack_wasm_bg.wasm"; do
-    wasm-opt -Oz --enable-bulk-memory --enable-sign-ext --enable-mutable-globals --enable-nontrapping-float-to-int \
-      --enable-reference-types --enable-multivalue "$f" -o "$f.opt"
-    mv "$f.opt" "$f"
-  done
+  local f="$root/www/pkg/dbstack_wasm_bg.wasm"
+  "$WASM_OPT" -Oz --strip-debug --strip-producers "$f" -o "$f.opt"
+  mv "$f.opt" "$f"
+  # Both targets share the same module; only the JS glue differs.
+  cp "$f" "$root/pkg/node/dbstack_wasm_bg.wasm"
 }

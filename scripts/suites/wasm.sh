@@ -11,6 +11,17 @@ ensure_node_packages
 log "build bindings-wasm (wasm32, profile wasm, wasm-bindgen, wasm-opt -Oz)"
 build_wasm_pkg
 
+log "wasm-bindgen-test under Node.js (tests/vectors corpus)"
+CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
+  cargo test -p dbstack-wasm --target wasm32-unknown-unknown
+
+log "node --test bindings-wasm/tests/node (the JS API of the nodejs package)"
+node --test bindings-wasm/tests/node/api.test.mjs
+
+log "tsc --noEmit (the TypeScript types against a usage file)"
+node "$DBSTACK_NODE/node_modules/typescript/bin/tsc" --noEmit -p bindings-wasm/tests/tsconfig.json
+log "tsc: types check"
+
 # Budget: <= 300 KB raw and <= 120 KB gzip after wasm-opt -Oz.
 wasm="bindings-wasm/www/pkg/dbstack_wasm_bg.wasm"
 raw=$(stat -c %s "$wasm")
@@ -22,14 +33,3 @@ if ((raw > 300 * 1024 || gz > 120 * 1024)); then
   echo "wasm size budget exceeded: $raw bytes raw (max 307200), $gz bytes gzip (max 122880)" >&2
   exit 1
 fi
-
-log "wasm-bindgen-test under Node.js (tests/vectors corpus)"
-CARGO_TARGET_WASM32_UNKNOWN_UNKNOWN_RUNNER=wasm-bindgen-test-runner \
-  cargo test -p dbstack-wasm --target wasm32-unknown-unknown
-
-log "node --test bindings-wasm/tests/node (the JS API of the nodejs package)"
-node --test bindings-wasm/tests/node/api.test.mjs
-
-log "tsc --noEmit (the TypeScript types against a usage file)"
-node "$DBSTACK_NODE/node_modules/typescript/bin/tsc" --noEmit -p bindings-wasm/tests/tsconfig.json
-log "tsc: types check"

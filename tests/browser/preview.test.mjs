@@ -134,6 +134,7 @@ test("a bad port shows an inline error next to its line, not a blank page", asyn
     assert.equal(await bubble.getAttribute("data-line"), "3"); // the SUPABASE_DB_PORT line
     assert.match(await bubble.textContent(), /SUPABASE_DB_PORT/);
     assert.equal(await page.locator(".gutter .ln.err").textContent(), "⚠ 3");
+    assert.match(await page.locator('#env-errors li[data-line="3"]').textContent(), /^line 3: .*SUPABASE_DB_PORT/);
     // The last good resolution stays on the page, dimmed.
     assert.equal(await cellOf(page, "default", "HOST").textContent(), "db.shop.example");
     assert.equal(await page.locator("#error-banner").isHidden(), true);
