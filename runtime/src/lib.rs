@@ -6,3 +6,4 @@
 pub mod infra;
 pub mod inputs;
 pub mod vault;
+pub mod verify;

@@ -1,0 +1,85 @@
+//! MariaDB / MySQL: handshake, authentication and `SELECT 1` with mysql_async.
+//!
+//! The host is resolved here first so a DNS failure is told apart from a refused port, and
+//! the version comes from the same query (`VERSION()` gives MariaDB's full version string;
+//! the handshake's is only exposed by mysql_async as a number triple).
+
+use mysql_async::prelude::Queryable;
+use mysql_async::{Conn, OptsBuilder};
+
+use super::net;
+use super::targets::{address, MysqlTarget};
+use super::{CheckError, FailureKind, Outcome};
+
+/// Server error codes that mean the credentials were rejected.
+const AUTH_CODES: [u16; 4] = [
+    1044, // ER_DBACCESS_DENIED_ERROR
+    1045, // ER_ACCESS_DENIED_ERROR
+    1698, // ER_ACCESS_DENIED_NO_PASSWORD_ERROR
+    1251, // ER_NOT_SUPPORTED_AUTH_MODE
+];
+
+pub(crate) async fn probe(t: &MysqlTarget) -> Result<Outcome, CheckError> {
+    let target = address(&t.host, t.port);
+    let ip = tokio::net::lookup_host((t.host.as_str(), t.port))
+        .await
+        .map_err(|e| {
+            CheckError::new(
+                FailureKind::Dns,
+                format!("cannot resolve `{}`: {e}", t.host),
+            )
+        })?
+        .next()
+        .ok_or_else(|| {
+            CheckError::new(
+                FailureKind::Dns,
+                format!("`{}` resolved to no address", t.host),
+            )
+        })?
+        .ip();
+    let opts = OptsBuilder::default()
+        .ip_or_hostname(ip.to_string())
+        .tcp_port(t.port)
+        .user((!t.user.is_empty()).then(|| t.user.clone()))
+        .pass((!t.password.is_empty()).then(|| t.password.expose().to_owned()))
+        .db_name((!t.dbname.is_empty()).then(|| t.dbname.clone()))
+        .prefer_socket(false)
+        .stmt_cache_size(0);
+    let mut conn = Conn::new(opts).await.map_err(|e| classify(e, &target))?;
+    let row: Option<(i64, String)> = conn
+        .query_first("SELECT 1, VERSION()")
+        .await
+        .map_err(|e| classify(e, &target))?;
+    let _ = conn.disconnect().await;
+    match row {
+        Some((1, version)) => Ok(Outcome {
+            version: Some(version),
+            ..Outcome::default()
+        }),
+        _ => Err(CheckError::new(
+            FailureKind::WrongProtocol,
+            format!("`SELECT 1` on {target} did not return 1"),
+        )),
+    }
+}
+
+fn classify(error: mysql_async::Error, target: &str) -> CheckError {
+    match error {
+        mysql_async::Error::Server(e) if AUTH_CODES.contains(&e.code) => CheckError::new(
+            FailureKind::AuthFailed,
+            format!("{target}: {} ({})", e.message, e.code),
+        ),
+        mysql_async::Error::Server(e) => CheckError::new(
+            FailureKind::ServerError,
+            format!("{target}: {} ({})", e.message, e.code),
+        ),
+        mysql_async::Error::Io(mysql_async::IoError::Io(e)) => {
+            net::io_error(&e, &format!("mysql handshake with {target}"))
+        }
+        mysql_async::Error::Driver(e) => CheckError::new(
+            FailureKind::WrongProtocol,
+            format!("{target} does not speak the MySQL protocol as expected: {e}"),
+        ),
+        other => CheckError::new(FailureKind::Io, format!("{target}: {other}")),
+    }
+}
