@@ -1,10 +1,60 @@
-//! Not implemented yet: this subcommand lands with its own issue.
+//! `dbstack verify`: check live connections to every service of the resolved stack.
 
-/// Arguments (none yet).
+use std::time::Duration;
+
+use dbstack_runtime::inputs::process_env;
+use dbstack_runtime::verify::{verify, VerifyOptions, DEFAULT_TIMEOUT};
+
+use super::common::{print_warnings, ResolveArgs};
+use crate::output;
+
 #[derive(Debug, clap::Args)]
-pub(crate) struct Args {}
+pub(crate) struct Args {
+    /// Print the report as JSON (for scripts) instead of a table.
+    #[arg(long)]
+    json: bool,
+    /// Timeout of each check, in seconds (default 3).
+    #[arg(long, value_name = "SECS", value_parser = parse_timeout)]
+    timeout: Option<Duration>,
+    #[command(flatten)]
+    resolve: ResolveArgs,
+}
 
-pub(crate) fn run(_args: &Args) -> i32 {
-    crate::output::error_line("this subcommand is not implemented yet");
-    2
+fn parse_timeout(text: &str) -> Result<Duration, String> {
+    match text.parse::<f64>() {
+        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 3600.0 => {
+            Ok(Duration::from_secs_f64(secs))
+        }
+        _ => Err(format!(
+            "`{text}` is not a number of seconds between 0 and 3600"
+        )),
+    }
+}
+
+pub(crate) fn run(args: &Args) -> i32 {
+    let resolved = match args.resolve.run() {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    print_warnings(&resolved);
+    // The checks need the real credentials; the report never contains them.
+    let doc = resolved.resolution.to_json(true);
+    let options = VerifyOptions {
+        timeout: args.timeout.unwrap_or(DEFAULT_TIMEOUT),
+        ..VerifyOptions::from_env(&process_env())
+    };
+    match verify(&doc, &options) {
+        Ok(report) => {
+            if args.json {
+                output::print_json(&report.to_json());
+            } else {
+                output::print(&report.render_table());
+            }
+            report.exit_code()
+        }
+        Err(e) => {
+            output::error_line(&e.to_string());
+            e.exit_code()
+        }
+    }
 }
