@@ -415,10 +415,13 @@ function renderBubbles(lineErrors) {
   syncScroll();
 }
 
+// The editor's scroll offset, kept from scroll events: reading `scrollTop` while rendering
+// would force a synchronous layout of the whole page on every keystroke.
+let editorScrollTop = 0;
+
 function syncScroll() {
-  const ta = $("env");
-  $("env-gutter").style.transform = `translateY(${-ta.scrollTop}px)`;
-  $("env-bubbles").style.transform = `translateY(${-ta.scrollTop}px)`;
+  $("env-gutter").style.transform = `translateY(${-editorScrollTop}px)`;
+  $("env-bubbles").style.transform = `translateY(${-editorScrollTop}px)`;
 }
 
 // ---------------------------------------------------------------- the loop
@@ -526,7 +529,10 @@ async function main() {
   };
   for (const id of ["env", "vault", "namespace"]) $(id).addEventListener("input", schedule);
   for (const id of ["profile", "incluster", "reveal"]) $(id).addEventListener("change", schedule);
-  ta.addEventListener("scroll", syncScroll);
+  ta.addEventListener("scroll", () => {
+    editorScrollTop = ta.scrollTop;
+    syncScroll();
+  });
   $("copy-settings").addEventListener("click", async () => {
     const text = lastDoc ? settingsPy(lastDoc, lastRevealed) : "";
     try {

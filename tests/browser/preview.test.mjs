@@ -182,7 +182,7 @@ test("a ConfigMap data block in a cluster resolves to the Service names", async 
 
 test("first render is recorded", async () => {
   const runs = [];
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < 7; i++) {
     const { page, close } = await openPage();
     runs.push(await page.evaluate(() => ({ ...window.__dbstack, update: undefined })));
     await close();
