@@ -239,3 +239,22 @@ fn invalid_address_is_a_config_error() {
         ("config", "VAULT_ADDR")
     );
 }
+
+#[test]
+fn perform_works_inside_a_tokio_runtime() {
+    let bao = OpenBao::start();
+    seed_default_layout(&bao);
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    // Callers that already run tokio (a server, an async test) may call the blocking entry point.
+    let answers = rt.block_on(async {
+        perform(
+            &plan(settings(&bao.addr), default_kv_reads()),
+            &token_env("root"),
+        )
+    });
+    assert_eq!(answers.status, VaultStatus::Ok, "{answers:?}");
+    assert_eq!(answers.results.len(), 4);
+}

@@ -465,7 +465,7 @@ fn namespace_header_is_sent() {
 fn reads_run_concurrently() {
     let bao = OpenBao::start();
     seed_default_layout(&bao);
-    let delay = Duration::from_millis(250);
+    let delay = Duration::from_millis(400);
     let port = common::net::delaying_proxy(bao.port, delay);
     let mut reads = default_kv_reads();
     reads.push(kv("secret", "dbstack/supabase-copy"));
