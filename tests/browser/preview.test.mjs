@@ -115,6 +115,15 @@ test("typing an environment renders DATABASES and the routes", async () => {
     assert.match(settings, /^DATABASES = \{/m);
     assert.doesNotMatch(settings, /hunter2/);
 
+    // "Copy as settings.py" puts the masked settings on the clipboard.
+    await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
+    await page.click("#copy-settings");
+    await page.waitForFunction(() => document.querySelector("#copy-status")?.textContent === "copied");
+    const clip = await page.evaluate(() => navigator.clipboard.readText());
+    assert.match(clip, /^DATABASES = \{/m);
+    assert.match(clip, /"HOST": "db\.shop\.example"/);
+    assert.doesNotMatch(clip, /hunter2/);
+
     await page.screenshot({ path: join(OUT, "preview.png"), fullPage: true });
     assert.deepEqual(problems, []);
   } finally {
@@ -174,6 +183,35 @@ test("a ConfigMap data block in a cluster resolves to the Service names", async 
     assert.match(await page.locator("#ragflow-table").textContent(), /ragflow\.shop\.svc\.cluster\.local:9380/);
     assert.match(await page.locator("#rocketmq-table").textContent(), /rocketmq-namesrv\.shop\.svc\.cluster\.local:9876/);
     assert.equal(await page.locator(".line-error").count(), 0);
+    assert.deepEqual(problems, []);
+  } finally {
+    await close();
+  }
+});
+
+test("pasted Vault answers fill the credentials, and the Vault plan lists the reads", async () => {
+  const { page, problems, close } = await openPage();
+  try {
+    await setEnv(page, ["VAULT_ADDR=http://127.0.0.1:8200", "SUPABASE_DB_HOST=db.shop.example", "SUPABASE_DB_USER=envuser"].join("\n"));
+    assert.match(await page.locator("#plan-table").textContent(), /secret\/dbstack\/supabase/);
+    await page.click("#vault-box summary");
+    await page.fill(
+      "#vault",
+      JSON.stringify({
+        status: { state: "ok" },
+        auth: "token",
+        results: { "secret/dbstack/supabase": { kind: "kv2", data: { username: "vaultuser", password: "vaultpw" } } },
+      }),
+    );
+    await page.waitForFunction(() => document.querySelector('#databases-table tr[data-alias="default"] td[data-col="USER"]')?.textContent === "vaultuser");
+    assert.equal(await cellOf(page, "default", "PASSWORD").textContent(), "********");
+    assert.match(await page.locator("#provenance-table").textContent(), /vault:secret\/dbstack\/supabase/);
+    assert.doesNotMatch(await page.locator("#outputs").textContent(), /vaultpw/);
+
+    // Broken JSON is reported under the box; the page keeps working.
+    await page.fill("#vault", "{not json");
+    await page.locator("#vault-error").waitFor({ state: "visible" });
+    assert.match(await page.locator("#vault-error").textContent(), /not valid JSON/);
     assert.deepEqual(problems, []);
   } finally {
     await close();
