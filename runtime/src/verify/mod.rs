@@ -299,19 +299,36 @@ pub async fn verify_async(
 /// Runs the given checks concurrently and collects them in order.
 pub async fn run_targets(targets: Vec<Target>, options: &VerifyOptions) -> VerifyReport {
     let start = Instant::now();
+    // What a check that crashed is reported as (it still fails the run when required).
+    let mut checks: Vec<Check> = targets
+        .iter()
+        .map(|t| Check {
+            service: t.service.clone(),
+            alias: t.alias.clone(),
+            target: t.address.clone(),
+            ok: false,
+            required: t.required,
+            latency_ms: 0.0,
+            version: None,
+            details: Map::new(),
+            error: Some(CheckError::new(
+                FailureKind::Io,
+                format!("the check of {} stopped unexpectedly", t.address),
+            )),
+        })
+        .collect();
     let mut tasks = tokio::task::JoinSet::new();
     for (index, target) in targets.into_iter().enumerate() {
         let options = options.clone();
         tasks.spawn(async move { (index, run_one(target, &options).await) });
     }
-    let mut checks: Vec<(usize, Check)> = Vec::new();
     while let Some(joined) = tasks.join_next().await {
-        if let Ok(pair) = joined {
-            checks.push(pair);
+        if let Ok((index, check)) = joined {
+            if let Some(slot) = checks.get_mut(index) {
+                *slot = check;
+            }
         }
     }
-    checks.sort_by_key(|(index, _)| *index);
-    let checks: Vec<Check> = checks.into_iter().map(|(_, c)| c).collect();
     VerifyReport {
         ok: checks.iter().all(|c| c.ok || !c.required),
         elapsed_ms: ms(start.elapsed()),
