@@ -35,7 +35,7 @@ pub fn answer(resolution: &Resolution, reveal: bool) -> Value {
         .leaves
         .iter()
         .filter(|l| l.is_secret())
-        .map(crate::resolution::Leaf::dotted)
+        .map(|l| l.dotted().to_owned())
         .collect();
     json!({
         "ok": true,

@@ -288,7 +288,7 @@ pub fn explain(resolution: &Resolution, reveal: bool) -> String {
                 .map(|o| format!("{} ({})", o.source, short(&o.value)))
                 .collect();
             vec![
-                leaf.dotted(),
+                leaf.dotted().to_owned(),
                 short(leaf.shown(reveal)),
                 leaf.source.to_string(),
                 if overrode.is_empty() {

@@ -1,6 +1,8 @@
 //! The result of a resolution: a set of leaf values, each with its provenance, rendered
 //! into the `dbstack.resolution/v1` document with secrets masked or revealed.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
@@ -15,7 +17,7 @@ pub struct Source {
     /// `override`, `vault`, `env`, `kubernetes`, `stack`, `default` or `fallback`.
     pub kind: SourceKind,
     /// The variable, Vault path (with `#field`), Service DNS name, `file:line` or setting.
-    pub name: String,
+    pub name: Cow<'static, str>,
 }
 
 /// Precedence levels, lowest first. Fallback is not a level: it replaces the databases.
@@ -60,10 +62,12 @@ pub struct Overridden {
 }
 
 /// One resolved value at a dotted path of the document, e.g. `django.DATABASES.default.HOST`.
+/// Segments never contain a dot: aliases and app labels are identifiers, and `OPTIONS`
+/// dicts are single leaves.
 #[derive(Clone, PartialEq)]
 pub struct Leaf {
-    /// Path segments from the document root.
-    pub path: Vec<String>,
+    /// Dotted path from the document root.
+    pub path: String,
     /// The value itself (secrets included).
     pub value: Value,
     /// What to show instead when secrets are not revealed; `None` when not secret.
@@ -74,8 +78,8 @@ pub struct Leaf {
 }
 
 impl Leaf {
-    pub fn dotted(&self) -> String {
-        self.path.join(".")
+    pub fn dotted(&self) -> &str {
+        &self.path
     }
 
     pub fn is_secret(&self) -> bool {
@@ -126,14 +130,15 @@ impl std::fmt::Debug for Resolution {
 }
 
 /// Places `value` at `path`, creating the objects on the way.
-fn insert(root: &mut Map<String, Value>, path: &[String], value: Value) {
-    let Some((last, parents)) = path.split_last() else {
+fn insert(root: &mut Map<String, Value>, path: &str, value: Value) {
+    let Some((parents, last)) = path.rsplit_once('.') else {
+        root.insert(path.to_owned(), value);
         return;
     };
     let mut node = root;
-    for segment in parents {
+    for segment in parents.split('.') {
         let entry = node
-            .entry(segment.clone())
+            .entry(segment)
             .or_insert_with(|| Value::Object(Map::new()));
         if !entry.is_object() {
             *entry = Value::Object(Map::new());
@@ -141,13 +146,13 @@ fn insert(root: &mut Map<String, Value>, path: &[String], value: Value) {
         let Value::Object(map) = entry else { return };
         node = map;
     }
-    node.insert(last.clone(), value);
+    node.insert(last.to_owned(), value);
 }
 
 impl Resolution {
     /// The leaf at a dotted path.
     pub fn get(&self, dotted: &str) -> Option<&Leaf> {
-        self.leaves.iter().find(|leaf| leaf.dotted() == dotted)
+        self.leaves.iter().find(|leaf| leaf.path == dotted)
     }
 
     /// The `dbstack.resolution/v1` document; secrets masked unless `reveal`.
@@ -179,7 +184,7 @@ impl Resolution {
                 })
                 .collect();
             entry.insert("overrode".into(), Value::Array(overrode));
-            provenance.insert(leaf.dotted(), Value::Object(entry));
+            provenance.insert(leaf.path.clone(), Value::Object(entry));
         }
         root.insert("provenance".into(), Value::Object(provenance));
         root.insert(

@@ -92,14 +92,19 @@ impl Stack {
                     url_env: default_url_env("agent_db"),
                 },
             ],
-            routes: BTreeMap::from([(
-                "python_agent".to_owned(),
-                Route {
-                    read: "agent_db".into(),
-                    write: "agent_db".into(),
-                    migrate: "agent_db".into(),
-                },
-            )]),
+            routes: {
+                // Built with insert: `BTreeMap::from` sorts its array first.
+                let mut routes = BTreeMap::new();
+                routes.insert(
+                    "python_agent".to_owned(),
+                    Route {
+                        read: "agent_db".into(),
+                        write: "agent_db".into(),
+                        migrate: "agent_db".into(),
+                    },
+                );
+                routes
+            },
             vault: VaultLayout::default(),
         }
     }
@@ -181,6 +186,14 @@ impl Stack {
         let mut routes = BTreeMap::new();
         for (label, raw_route) in raw.routes {
             let span = raw_route.span();
+            if !is_identifier(&label) {
+                return Err(at(
+                    span,
+                    format!(
+                        "app label `{label}` must be a Python identifier (letters, digits, `_`)"
+                    ),
+                ));
+            }
             let route = match raw_route.into_inner() {
                 RawRoute::All(alias) => Route {
                     read: alias.clone(),

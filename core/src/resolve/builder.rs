@@ -73,17 +73,16 @@ impl<'o> Builder<'o> {
         path: &[&str],
         mut cands: Vec<Cand>,
     ) -> Result<Value, ResolveError> {
-        let path: Vec<String> = path.iter().map(|s| (*s).to_owned()).collect();
+        let path = path.join(".");
         if !self.overrides.is_empty() {
-            let dotted = path.join(".");
-            if let Some((key, text)) = self.overrides.get_key_value(dotted.as_str()) {
+            if let Some((key, text)) = self.overrides.get_key_value(path.as_str()) {
                 self.used.insert(key.as_str());
                 let like = cands.iter().max_by_key(|c| c.source.kind).map(|c| &c.value);
                 let value = override_value(key, text, like)?;
                 let secret = cands.iter().any(|c| c.masked.is_some());
                 let source = Source {
                     kind: SourceKind::Override,
-                    name: format!("--set {key}"),
+                    name: format!("--set {key}").into(),
                 };
                 cands.push(if secret {
                     Cand::masked(source, value, mask())
@@ -135,7 +134,10 @@ impl<'o> Builder<'o> {
         self.leaves
             .iter()
             .rev()
-            .find(|l| l.path.iter().map(String::as_str).eq(path.iter().copied()))
+            .find(|l| {
+                let mut segments = l.path.split('.');
+                path.iter().all(|p| segments.next() == Some(*p)) && segments.next().is_none()
+            })
             .map(|l| l.source.clone())
     }
 

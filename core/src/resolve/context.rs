@@ -34,7 +34,7 @@ pub struct Sourced<T> {
     pub source: Source,
 }
 
-pub(crate) fn src(kind: SourceKind, name: impl Into<String>) -> Source {
+pub(crate) fn src(kind: SourceKind, name: impl Into<std::borrow::Cow<'static, str>>) -> Source {
     Source {
         kind,
         name: name.into(),
@@ -103,7 +103,7 @@ impl<'a> Context<'a> {
         };
         if !is_dns_label(&namespace.value) {
             return Err(ResolveError::InvalidVariable {
-                name: namespace.source.name.clone(),
+                name: namespace.source.name.to_string(),
                 reason: format!(
                     "`{}` is not a valid namespace (lowercase letters, digits and `-`, at most 63)",
                     namespace.value

@@ -134,7 +134,7 @@ pub(super) fn write_databases(
 }
 
 fn env_src(name: &str) -> Source {
-    src(SourceKind::Env, name)
+    src(SourceKind::Env, name.to_owned())
 }
 
 fn url_port(cfg: &DatabaseConfig) -> Value {
@@ -306,41 +306,41 @@ fn write_alias(
     ));
     let engine = b.leaf(&path("ENGINE"), c)?;
 
-    // OPTIONS: the URL's query, plus sslmode for PostgreSQL.
-    let mut keys: Vec<&str> = Vec::new();
-    for (_, cfg) in own.iter().chain(inherited.iter()) {
-        for key in cfg.options.iter().flat_map(|o| o.keys()) {
-            if !keys.contains(&key.as_str()) {
-                keys.push(key);
-            }
-        }
-    }
+    // OPTIONS: the URL's query, plus sslmode for PostgreSQL; one leaf, whose source is the
+    // highest-precedence part.
     let postgres = engine
         .as_str()
         .is_some_and(|e| e.contains("postgis") || e.contains("postgresql"));
-    let sslmode_var = discrete("SUPABASE_DB_SSLMODE");
-    let sslmode_kv = kv("sslmode");
-    if postgres && (sslmode_var.is_some() || sslmode_kv.is_some()) && !keys.contains(&"sslmode") {
-        keys.push("sslmode");
+    let mut options = serde_json::Map::new();
+    let mut parts: Vec<Source> = Vec::new();
+    for (var, cfg) in own.iter().chain(inherited.iter()) {
+        for (key, value) in cfg.options.iter().flatten() {
+            if !options.contains_key(key) {
+                options.insert(key.clone(), value.clone());
+                if !parts.iter().any(|p| p.name == *var) {
+                    parts.push(env_src(var));
+                }
+            }
+        }
     }
-    for key in keys {
-        let mut c = Vec::new();
-        if key == "sslmode" && postgres {
-            if let Some((v, s)) = &sslmode_kv {
-                c.push(Cand::new(s.clone(), checked_sslmode(&s.name, v.expose())?));
-            }
+    if postgres {
+        let from_url = options.contains_key("sslmode");
+        if let Some((v, s)) = kv("sslmode") {
+            options.insert(
+                "sslmode".into(),
+                Value::from(checked_sslmode(&s.name, v.expose())?),
+            );
+            parts.push(s);
+        } else if let (Some((var, v)), false) = (discrete("SUPABASE_DB_SSLMODE"), from_url) {
+            options.insert("sslmode".into(), Value::from(checked_sslmode(var, v)?));
+            parts.push(env_src(var));
         }
-        for (var, cfg) in own.iter().chain(inherited.iter()) {
-            if let Some(v) = cfg.options.as_ref().and_then(|o| o.get(key)) {
-                c.push(Cand::new(env_src(var), v.clone()));
-            }
-        }
-        if key == "sslmode" && postgres {
-            if let Some((var, v)) = sslmode_var {
-                c.push(Cand::new(env_src(var), checked_sslmode(var, v)?));
-            }
-        }
-        b.leaf(&["django", "DATABASES", name, "OPTIONS", key], c)?;
+    }
+    if let Some(source) = parts.into_iter().max_by_key(|p| p.kind) {
+        b.leaf(
+            &path("OPTIONS"),
+            vec![Cand::new(source, Value::Object(options))],
+        )?;
     }
 
     if ctx.profile.value == Profile::Production
@@ -410,11 +410,11 @@ fn write_fallback(
         b.fixed(&path("CONN_HEALTH_CHECKS"), source.clone(), false)?;
         b.fixed(&path("DISABLE_SERVER_SIDE_CURSORS"), source.clone(), false)?;
         b.fixed(&path("ENGINE"), source.clone(), cfg.engine.as_str())?;
-        for (key, value) in cfg.options.iter().flatten() {
+        if let Some(options) = &cfg.options {
             b.fixed(
-                &["django", "DATABASES", name, "OPTIONS", key],
+                &path("OPTIONS"),
                 source.clone(),
-                value.clone(),
+                Value::Object(options.clone()),
             )?;
         }
     }

@@ -268,7 +268,7 @@ impl<'a> VaultView<'a> {
             Some(s) if s.addr_source == "VAULT_ADDR" => src(SourceKind::Env, "VAULT_ADDR"),
             Some(s) => src(
                 SourceKind::Kubernetes,
-                s.addr_source.trim_start_matches("kubernetes:"),
+                s.addr_source.trim_start_matches("kubernetes:").to_owned(),
             ),
             None => src(SourceKind::Default, "VAULT_ADDR unset"),
         };
@@ -287,7 +287,7 @@ impl<'a> VaultView<'a> {
         b.fixed(&["vault", "auth"], auth_source, auth)?;
         let runtime = src(
             SourceKind::Vault,
-            settings.map_or("vault", |s| s.addr.as_str()),
+            settings.map_or_else(|| "vault".to_owned(), |s| s.addr.clone()),
         );
         b.fixed(&["vault", "status"], runtime.clone(), self.status())?;
         b.fixed(
