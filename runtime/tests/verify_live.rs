@@ -47,6 +47,9 @@ struct Servers {
     ragflow_sick: u16,
     vault: u16,
     vault_sealed: u16,
+    /// An OpenBao dev server over TLS (`-dev-tls`), and the CA it generated.
+    vault_tls: u16,
+    vault_tls_ca: String,
     /// Pipes whose closing (at exit) stops the servers.
     _guards: Mutex<Vec<ChildStdin>>,
 }
@@ -359,10 +362,29 @@ fn start_servers() -> Servers {
     );
     wait_port(redis, "redis", &redis_log);
     wait_port(redis_tls, "redis (tls)", &redis_log);
+    let vault_tls = free_port();
+    let vault_tls_dir = dir.join("bao-tls");
+    std::fs::create_dir_all(&vault_tls_dir).unwrap();
+    let listen = format!("-dev-listen-address=127.0.0.1:{vault_tls}");
+    let cert_dir = format!("-dev-tls-cert-dir={}", vault_tls_dir.display());
+    guards.push(spawn_guarded(
+        None,
+        &[
+            &bao,
+            "server",
+            "-dev",
+            "-dev-tls",
+            &cert_dir,
+            "-dev-root-token-id=root",
+            &listen,
+        ],
+        &dir.join("bao-tls.log"),
+    ));
     wait_port(namesrv, "rocketmq-namesrv", &namesrv_log);
     wait_port(ragflow, "ragflow stand-in", &ragflow_log);
     wait_port(ragflow_sick, "ragflow stand-in (sick)", &sick_log);
     wait_port(vault, "openbao", &dir.join(format!("bao-{vault}.log")));
+    wait_port(vault_tls, "openbao (tls)", &dir.join("bao-tls.log"));
     wait_port(
         vault_sealed,
         "openbao (to seal)",
@@ -446,6 +468,8 @@ fn start_servers() -> Servers {
         ragflow_sick,
         vault,
         vault_sealed,
+        vault_tls,
+        vault_tls_ca: vault_tls_dir.join("vault-ca.pem").display().to_string(),
         _guards: Mutex::new(guards),
     }
 }
@@ -948,4 +972,43 @@ fn benchmark_wall_time_against_the_slowest_check() {
         w < s_,
         "checks did not overlap: wall {w:.1} ms, sum {s_:.1} ms"
     );
+}
+
+#[test]
+fn vault_over_https_honours_vault_cacert_and_skip_verify() {
+    let s = servers();
+    let d = doc(
+        json!({}),
+        None,
+        json!({"vault": {"enabled": true, "addr": format!("https://127.0.0.1:{}", s.vault_tls)}}),
+    );
+    let with_ca = VerifyOptions {
+        vault_ca_cert: Some(s.vault_tls_ca.clone()),
+        ..options(5000)
+    };
+    let report = verify::verify(&d, &with_ca).unwrap();
+    println!("{}", report.render_table());
+    let vault = by_label(&report, "vault");
+    assert!(vault.ok, "{}", report.render_table());
+    assert_eq!(vault.details["sealed"], json!(false));
+    assert!(!vault.version.as_deref().unwrap().is_empty());
+
+    // The system roots do not know the dev server's CA.
+    let report = verify_doc(&d, 5000);
+    assert_fails(&report, "vault", FailureKind::Tls);
+
+    let skip = VerifyOptions {
+        vault_skip_verify: true,
+        ..options(5000)
+    };
+    assert!(verify::verify(&d, &skip).unwrap().ok);
+
+    // Plain HTTP to the TLS port: the server answers with an HTTP 400, not the health document.
+    let plain = doc(
+        json!({}),
+        None,
+        json!({"vault": {"enabled": true, "addr": format!("http://127.0.0.1:{}", s.vault_tls)}}),
+    );
+    let report = verify_doc(&plain, 5000);
+    assert_fails(&report, "vault", FailureKind::HttpStatus);
 }
