@@ -115,7 +115,7 @@ pub enum VaultStatus {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct VaultFailure {
     /// `unreachable`, `sealed`, `permission_denied`, `not_found`, `invalid_response`,
-    /// `auth_failed`, `timeout`, `tls`, `config`.
+    /// `auth_failed`, `timeout`, `tls`, `server_error` (5xx or 429 through every retry), `config`.
     pub kind: String,
     /// The address or Vault path concerned.
     pub source: String,
