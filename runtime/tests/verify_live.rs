@@ -138,6 +138,15 @@ fn run(cmd: &mut Command) {
 }
 
 fn start_servers() -> Servers {
+    // Directories of earlier runs whose process is gone (their servers stopped with it).
+    for entry in std::fs::read_dir(std::env::temp_dir()).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if let Some(pid) = name.strip_prefix("dbstack-verify-") {
+            if !Path::new("/proc").join(pid).exists() {
+                let _ = std::fs::remove_dir_all(entry.path());
+            }
+        }
+    }
     let dir = std::env::temp_dir().join(format!("dbstack-verify-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
