@@ -1,6 +1,5 @@
-//! Python bindings: a thin adapter over the core's JSON boundary and the runtime.
-//! Exceptions, `Stack` and the Django app are Python (`python/dbstack/`); errors come back
-//! as `{"ok": false, "error": {kind, message, source, exit_code}}` and Python raises them.
+//! Python bindings: a thin adapter over the core's JSON boundary and the runtime. Everything else
+//! is Python (`python/dbstack/`), which raises the answers' `{"ok": false, "error": {..}}`.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -11,7 +10,7 @@ use dbstack_runtime::{inputs, verify as live};
 use pyo3::prelude::*;
 use serde_json::{json, Value};
 
-/// `resolve` over JSON text (the same boundary as WASM).
+/// `resolve` over JSON text (the boundary WASM uses too).
 #[pyfunction]
 fn resolve(call_json: &str) -> String {
     ffi::resolve_json(call_json)
@@ -37,14 +36,13 @@ fn schema() -> String {
 
 /// What `dbstack.Stack` is built from: both renderings, the secrets' paths, the explain table.
 fn stack_answer(res: &Resolution, rendered: Value) -> Value {
-    let secret_paths: Vec<String> = res
-        .leaves
-        .iter()
-        .filter(|l| l.is_secret())
-        .map(|l| l.dotted())
-        .collect();
-    json!({"ok": true, "resolution": res.to_json(true), "redacted": res.to_json(false),
-           "secret_paths": secret_paths, "explain": render::explain(res, false), "rendered": rendered})
+    let mut answer = ffi::answer(res, true);
+    if let Some(map) = answer.as_object_mut() {
+        map.insert("redacted".into(), res.to_json(false));
+        map.insert("explain".into(), render::explain(res, false).into());
+        map.insert("rendered".into(), rendered);
+    }
+    answer
 }
 
 fn failure(kind: &str, message: String, source: &str) -> Value {
