@@ -5,5 +5,6 @@
 
 pub mod infra;
 pub mod inputs;
+pub mod resolve;
 pub mod vault;
 pub mod verify;

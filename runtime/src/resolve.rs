@@ -64,7 +64,10 @@ impl RuntimeError {
 }
 
 /// Resolves `env` (normally the process environment) with the real filesystem and Vault.
-pub fn resolve(mut env: BTreeMap<String, String>, options: ResolveOptions) -> Result<Resolved, RuntimeError> {
+pub fn resolve(
+    mut env: BTreeMap<String, String>,
+    options: ResolveOptions,
+) -> Result<Resolved, RuntimeError> {
     if let Some(timeout) = &options.vault_timeout {
         env.insert("DBSTACK_VAULT_TIMEOUT".into(), timeout.clone());
     }
