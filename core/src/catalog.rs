@@ -38,6 +38,26 @@ impl ServiceKind {
         ServiceKind::ALL.into_iter().find(|k| k.name() == name)
     }
 
+    /// Provenance label of the built-in default of `field` (`supabase host`).
+    pub fn default_label(self, field: &str) -> &'static str {
+        macro_rules! labels {
+            ($($kind:ident => $name:literal),*) => {
+                match (self, field) {
+                    $(
+                        (ServiceKind::$kind, "host") => concat!($name, " host"),
+                        (ServiceKind::$kind, "port") => concat!($name, " port"),
+                        (ServiceKind::$kind, "user") => concat!($name, " user"),
+                        (ServiceKind::$kind, "database") => concat!($name, " database"),
+                        (ServiceKind::$kind, "engine") => concat!($name, " engine"),
+                    )*
+                    _ => "built-in default",
+                }
+            };
+        }
+        labels!(Supabase => "supabase", Dragonfly => "dragonfly", Ragflow => "ragflow",
+                Rocketmq => "rocketmq", Vault => "vault", Mariadb => "mariadb")
+    }
+
     /// The catalog entry of this service.
     pub fn spec(self) -> &'static ServiceSpec {
         match self {

@@ -3,10 +3,8 @@
 //! the Agent Runtime stack.
 
 use std::collections::BTreeMap;
-use std::ops::Range;
 
 use serde::Deserialize;
-use toml::Spanned;
 
 use crate::catalog::ServiceKind;
 use crate::error::ResolveError;
@@ -109,57 +107,68 @@ impl Stack {
         }
     }
 
+    /// The built-in stack, built once.
+    pub fn builtin_ref() -> &'static Stack {
+        static BUILTIN_STACK: std::sync::OnceLock<Stack> = std::sync::OnceLock::new();
+        BUILTIN_STACK.get_or_init(Stack::builtin)
+    }
+
     /// Parses and validates a stack file.
+    ///
+    /// `basic-toml` keeps no positions, so the line and column of a bad alias, service or
+    /// route are found in the text by [`locate_key`].
     pub fn parse(source: &StackSource) -> Result<Stack, ResolveError> {
         let text = &source.text;
-        let raw: RawStack = toml::from_str(text).map_err(|e| {
-            let (line, column) = e.span().map_or((1, 1), |span| line_col(text, span.start));
+        let raw: RawStack = basic_toml::from_str(text).map_err(|e| {
+            let message = e.to_string();
+            let message = strip_position(&message);
+            let (line, column) = toml_error_position(text, message, e.line_col());
             ResolveError::InvalidStack {
                 file: source.name.clone(),
                 line,
                 column,
-                message: e.message().trim().to_owned(),
+                message: message.trim().to_owned(),
             }
         })?;
-        let at = |span: Range<usize>, message: String| {
-            let (line, column) = line_col(text, span.start);
-            ResolveError::InvalidStack {
-                file: source.name.clone(),
-                line,
-                column,
-                message,
-            }
+        let at = |(line, column): (usize, usize), message: String| ResolveError::InvalidStack {
+            file: source.name.clone(),
+            line,
+            column,
+            message,
+        };
+        // Where `table.key`'s value is written (a header `[table.key]` counts), else 1:1.
+        let value_at = |table: &[&str], key: &str| {
+            locate_key(text, table, key).map_or((1, 1), |found| found.value)
         };
 
         let mut aliases = Vec::new();
         for (name, raw_alias) in raw.aliases {
             if !is_identifier(&name) {
                 return Err(at(
-                    raw_alias.span(),
+                    value_at(&["aliases"], &name),
                     format!("alias `{name}` must be a Python identifier (letters, digits, `_`)"),
                 ));
             }
-            let raw_alias = raw_alias.into_inner();
-            let service_span = raw_alias.service.span();
-            let service_name = raw_alias.service.into_inner();
+            let service_name = raw_alias.service;
+            let service_at = || value_at(&["aliases", &name], "service");
             let service = match ServiceKind::from_name(&service_name) {
                 Some(kind @ (ServiceKind::Supabase | ServiceKind::Mariadb)) => kind,
                 Some(_) => {
                     return Err(at(
-                        service_span,
+                        service_at(),
                         format!("alias `{name}` uses `{service_name}`, which is not a database (use `supabase` or `mariadb`)"),
                     ))
                 }
                 None => {
                     return Err(at(
-                        service_span,
+                        service_at(),
                         format!("unknown service `{service_name}` for alias `{name}` (known: supabase, mariadb)"),
                     ))
                 }
             };
             let database_origin = match &raw_alias.database {
-                Some(db) => {
-                    let (line, _) = line_col(text, db.span().start);
+                Some(_) => {
+                    let (line, _) = value_at(&["aliases", &name], "database");
                     format!("{}:{line}", source.name)
                 }
                 None => source.name.clone(),
@@ -168,7 +177,7 @@ impl Stack {
                 url_env: raw_alias.url_env.unwrap_or_else(|| default_url_env(&name)),
                 name,
                 service,
-                database: raw_alias.database.map(Spanned::into_inner),
+                database: raw_alias.database,
                 database_origin,
                 vault_role: raw_alias.vault_role,
             });
@@ -185,16 +194,16 @@ impl Stack {
 
         let mut routes = BTreeMap::new();
         for (label, raw_route) in raw.routes {
-            let span = raw_route.span();
+            let route_at = value_at(&["routes"], &label);
             if !is_identifier(&label) {
                 return Err(at(
-                    span,
+                    route_at,
                     format!(
                         "app label `{label}` must be a Python identifier (letters, digits, `_`)"
                     ),
                 ));
             }
-            let route = match raw_route.into_inner() {
+            let route = match raw_route {
                 RawRoute::All(alias) => Route {
                     read: alias.clone(),
                     write: alias.clone(),
@@ -217,7 +226,7 @@ impl Stack {
                 if !aliases.iter().any(|a| &a.name == target) {
                     let known: Vec<&str> = aliases.iter().map(|a| a.name.as_str()).collect();
                     return Err(at(
-                        span,
+                        route_at,
                         format!(
                             "route `{label}` points to unknown alias `{target}` (known: {})",
                             known.join(", ")
@@ -262,29 +271,245 @@ fn is_identifier(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// 1-based line and column of a byte offset.
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = text.get(..offset).unwrap_or(text);
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
+/// Where a key is written in a TOML text: 1-based (line, column) of the key and of its value.
+/// For a table defined by a header (`[aliases.default]`) both are the header's `[`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Located {
+    pub key: (usize, usize),
+    pub value: (usize, usize),
+}
+
+/// Finds where `key` of the table `table` (its dotted path, `[]` for the root) is written
+/// in `text`: as `key = ...` under a `[table]` header, as a dotted key (`table.key = ...`,
+/// `key.sub = ...`), as a header `[table.key]`, or inside an inline table on one line
+/// (`table = { key = ... }`). The first definition wins (TOML forbids a second one).
+/// A line scanner, not a parser: the text has already been parsed by `basic-toml`, which
+/// keeps no positions.
+pub(crate) fn locate_key(text: &str, table: &[&str], key: &str) -> Option<Located> {
+    let target: Vec<&str> = table.iter().copied().chain([key]).collect();
+    let mut header: Vec<String> = Vec::new();
+    // Inside a multi-line string: its closing delimiter.
+    let mut open_string: Option<&str> = None;
+    for (index, line) in text.split('\n').enumerate() {
+        let line_no = index + 1;
+        if let Some(delim) = open_string {
+            if line.matches(delim).count() % 2 == 1 {
+                open_string = None;
+            }
+            continue;
+        }
+        let body = line.trim_start();
+        let indent = line.len() - body.len();
+        if body.is_empty() || body.starts_with('#') {
+            continue;
+        }
+        if let Some(rest) = body.strip_prefix('[') {
+            let rest = rest.strip_prefix('[').unwrap_or(rest);
+            if let Some((keys, _)) = dotted_key(rest) {
+                header = keys;
+                if header.iter().map(String::as_str).eq(target.iter().copied()) {
+                    let at = (line_no, column(line, indent));
+                    return Some(Located { key: at, value: at });
+                }
+            }
+            continue;
+        }
+        let Some((keys, after_key)) = dotted_key(body) else {
+            continue;
+        };
+        let Some(value) = body
+            .get(after_key..)
+            .and_then(|r| r.trim_start().strip_prefix('='))
+        else {
+            continue;
+        };
+        let value_offset = line.len() - value.trim_start().len();
+        let path: Vec<&str> = header.iter().chain(&keys).map(String::as_str).collect();
+        if path == target {
+            return Some(Located {
+                key: (line_no, column(line, indent)),
+                value: (line_no, column(line, value_offset)),
+            });
+        }
+        if path.starts_with(&target) {
+            // `key.sub = ...`: the table `key` is defined by its first dotted key.
+            let at = (line_no, column(line, indent));
+            return Some(Located { key: at, value: at });
+        }
+        if let Some(rest) = target.strip_prefix(path.as_slice()) {
+            if value.trim_start().starts_with('{') {
+                if let Some((key_at, value_at)) = inline_key(line, value_offset, rest) {
+                    return Some(Located {
+                        key: (line_no, column(line, key_at)),
+                        value: (line_no, column(line, value_at)),
+                    });
+                }
+            }
+        }
+        for delim in ["\"\"\"", "'''"] {
+            if value.matches(delim).count() % 2 == 1 {
+                open_string = Some(delim);
+            }
+        }
+    }
+    None
+}
+
+/// 1-based column (in characters) of a byte offset in a line.
+fn column(line: &str, offset: usize) -> usize {
+    line.get(..offset)
+        .map_or(0, |before| before.chars().count())
+        + 1
+}
+
+/// A dotted key at the start of `text` (`a.b`, `"quoted key".c`, `'literal'`): its parts
+/// and the byte offset just after it.
+fn dotted_key(text: &str) -> Option<(Vec<String>, usize)> {
+    let mut keys = Vec::new();
+    let mut pos = 0;
+    loop {
+        let rest = text.get(pos..)?;
+        pos += rest.len() - rest.trim_start().len();
+        let rest = text.get(pos..)?;
+        let (part, len) = simple_key(rest)?;
+        keys.push(part);
+        pos += len;
+        let rest = text.get(pos..)?;
+        let trimmed = rest.trim_start();
+        match trimmed.strip_prefix('.') {
+            Some(_) => pos += rest.len() - trimmed.len() + 1,
+            None => return Some((keys, pos)),
+        }
+    }
+}
+
+/// One key: bare (`[A-Za-z0-9_-]+`), "basic" (with `\"` and `\\` escapes) or 'literal';
+/// its text and its length in bytes.
+fn simple_key(text: &str) -> Option<(String, usize)> {
+    let mut chars = text.char_indices();
+    match chars.next()? {
+        (_, quote @ ('"' | '\'')) => {
+            let mut key = String::new();
+            let mut escaped = false;
+            for (i, c) in chars {
+                if escaped {
+                    key.push(c);
+                    escaped = false;
+                } else if c == '\\' && quote == '"' {
+                    escaped = true;
+                } else if c == quote {
+                    return Some((key, i + 1));
+                } else {
+                    key.push(c);
+                }
+            }
+            None
+        }
+        _ => {
+            let len = text
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .unwrap_or(text.len());
+            (len > 0).then(|| (text.get(..len).unwrap_or_default().to_owned(), len))
+        }
+    }
+}
+
+/// Inside an inline table that starts at `from` in `line`: the byte offsets of the key
+/// `path` (each part nested in the previous one's inline table) and of its value.
+fn inline_key(line: &str, from: usize, path: &[&str]) -> Option<(usize, usize)> {
+    let mut pos = from;
+    let mut found = None;
+    for part in path {
+        let (key_at, value_at) = find_assignment(line, pos, part)?;
+        found = Some((key_at, value_at));
+        pos = value_at;
+    }
+    found
+}
+
+/// The first `part = ` (or `"part" = `) at or after `from` that follows `{`, `,` or a space.
+fn find_assignment(line: &str, from: usize, part: &str) -> Option<(usize, usize)> {
+    let mut pos = from;
+    while let Some(rest) = line.get(pos..) {
+        let Some(start) = rest.find(|c: char| c == '{' || c == ',') else {
+            return None;
+        };
+        pos += start + 1;
+        let after = line.get(pos..)?;
+        let key_at = pos + (after.len() - after.trim_start().len());
+        if let Some((keys, len)) = line.get(key_at..).and_then(dotted_key) {
+            if keys.len() == 1 && keys.first().is_some_and(|k| k == part) {
+                let value = line.get(key_at + len..)?.trim_start().strip_prefix('=')?;
+                return Some((key_at, line.len() - value.trim_start().len()));
+            }
+        }
+    }
+    None
+}
+
+/// `basic-toml` appends " at line L column C" to its messages; the message without it.
+fn strip_position(message: &str) -> &str {
+    match message.rfind(" at line ") {
+        Some(i)
+            if message
+                .get(i..)
+                .is_some_and(|tail| tail.contains(" column ")) =>
+        {
+            message.get(..i).unwrap_or(message)
+        }
+        _ => message,
+    }
+}
+
+/// The text between the last `open` in `message` and the next `close`.
+fn between<'a>(message: &'a str, open: &str, close: char) -> Option<&'a str> {
+    let start = message.rfind(open)? + open.len();
+    let rest = message.get(start..)?;
+    rest.get(..rest.find(close)?)
+}
+
+/// The 1-based position of a `basic-toml` error. Syntax and type errors carry their own
+/// (0-based) position; schema errors (an unknown or missing field, a route that is neither
+/// a string nor a table) are reported at the enclosing table, so the field is found in the
+/// text instead.
+fn toml_error_position(
+    text: &str,
+    message: &str,
+    reported: Option<(usize, usize)>,
+) -> (usize, usize) {
+    let reported = reported.map(|(line, column)| (line + 1, column + 1));
+    let table: Vec<&str> = match between(message, " for key `", '`') {
+        Some(path) => path.split('.').collect(),
+        None => Vec::new(),
+    };
+    let found = if let Some(field) = between(message, "unknown field `", '`') {
+        locate_key(text, &table, field).map(|found| found.key)
+    } else if message.starts_with("missing field") || message.starts_with("data did not match") {
+        table
+            .split_last()
+            .and_then(|(last, parent)| locate_key(text, parent, last))
+            .map(|found| found.value)
+    } else {
+        None
+    };
+    found.or(reported).unwrap_or((1, 1))
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawStack {
     #[serde(default)]
-    aliases: BTreeMap<String, Spanned<RawAlias>>,
+    aliases: BTreeMap<String, RawAlias>,
     #[serde(default)]
-    routes: BTreeMap<String, Spanned<RawRoute>>,
+    routes: BTreeMap<String, RawRoute>,
     vault: Option<RawVault>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawAlias {
-    service: Spanned<String>,
-    database: Option<Spanned<String>>,
+    service: String,
+    database: Option<String>,
     vault_role: Option<String>,
     url_env: Option<String>,
 }

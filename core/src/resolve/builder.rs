@@ -73,7 +73,14 @@ impl<'o> Builder<'o> {
         path: &[&str],
         mut cands: Vec<Cand>,
     ) -> Result<Value, ResolveError> {
-        let path = path.join(".");
+        let mut joined = String::with_capacity(path.iter().map(|p| p.len() + 1).sum());
+        for (i, segment) in path.iter().enumerate() {
+            if i > 0 {
+                joined.push('.');
+            }
+            joined.push_str(segment);
+        }
+        let path = joined;
         if !self.overrides.is_empty() {
             if let Some((key, text)) = self.overrides.get_key_value(path.as_str()) {
                 self.used.insert(key.as_str());

@@ -49,7 +49,7 @@ pub struct Context<'a> {
     pub in_cluster: Sourced<bool>,
     pub namespace: Sourced<String>,
     pub cluster_domain: Sourced<String>,
-    pub stack: Stack,
+    pub stack: std::borrow::Cow<'static, Stack>,
     pub vault: Option<VaultSettings>,
 }
 
@@ -161,8 +161,8 @@ impl<'a> Context<'a> {
         };
 
         let stack = match &inputs.stack {
-            Some(source) => Stack::parse(source)?,
-            None => Stack::builtin(),
+            Some(source) => std::borrow::Cow::Owned(Stack::parse(source)?),
+            None => std::borrow::Cow::Borrowed(Stack::builtin_ref()),
         };
 
         let vault = vault_settings(
@@ -218,7 +218,7 @@ impl<'a> Context<'a> {
             .and_then(|svc| self.discovered_host(svc))
             .unwrap_or_else(|| Sourced {
                 value: "localhost".into(),
-                source: src(SourceKind::Default, format!("{} host", kind.name())),
+                source: src(SourceKind::Default, kind.default_label("host")),
             })
     }
 }

@@ -200,7 +200,7 @@ fn write_alias(
         ));
     }
     c.push(Cand::new(
-        src(SourceKind::Default, format!("{} database", spec.name)),
+        src(SourceKind::Default, alias.service.default_label("database")),
         if supabase { "postgres" } else { name },
     ));
     b.leaf(&path("NAME"), c)?;
@@ -223,7 +223,7 @@ fn write_alias(
         c.push(Cand::new(env_src(var), v));
     }
     c.push(Cand::new(
-        src(SourceKind::Default, format!("{} user", spec.name)),
+        src(SourceKind::Default, alias.service.default_label("user")),
         if supabase { "postgres" } else { "root" },
     ));
     b.leaf(&path("USER"), c)?;
@@ -281,7 +281,7 @@ fn write_alias(
         SourceKind::Default
     };
     c.push(Cand::new(
-        src(port_kind, format!("{} port", spec.name)),
+        src(port_kind, alias.service.default_label("port")),
         spec.port,
     ));
     let port = b.leaf(&path("PORT"), c)?;
@@ -297,7 +297,7 @@ fn write_alias(
         c.push(Cand::new(env_src(var), cfg.engine.as_str()));
     }
     c.push(Cand::new(
-        src(SourceKind::Default, format!("{} engine", spec.name)),
+        src(SourceKind::Default, alias.service.default_label("engine")),
         if supabase {
             POSTGRES_ENGINE
         } else {
@@ -384,11 +384,7 @@ fn write_fallback(
     b: &mut Builder<'_>,
     reason: &str,
 ) -> Result<(), ResolveError> {
-    let (var, text) = match ctx.var("DBSTACK_FALLBACK_URL") {
-        Some(text) => ("DBSTACK_FALLBACK_URL", text),
-        None => ("default fallback", catalog::DEFAULT_FALLBACK_URL),
-    };
-    let cfg = parse_url_var(var, text)?;
+    let (var, cfg) = fallback_config(ctx)?;
     let source = src(SourceKind::Fallback, var);
     for alias in &ctx.stack.aliases {
         let name = alias.name.as_str();
@@ -428,6 +424,31 @@ fn write_fallback(
         Some(var.to_owned()),
     );
     Ok(())
+}
+
+/// The fallback target: `DBSTACK_FALLBACK_URL`, else the built-in default (parsed once).
+pub(super) fn fallback_config(
+    ctx: &Context<'_>,
+) -> Result<(&'static str, std::borrow::Cow<'static, DatabaseConfig>), ResolveError> {
+    use std::borrow::Cow;
+    static DEFAULT: std::sync::OnceLock<Option<DatabaseConfig>> = std::sync::OnceLock::new();
+    if let Some(text) = ctx.var("DBSTACK_FALLBACK_URL") {
+        return Ok((
+            "DBSTACK_FALLBACK_URL",
+            Cow::Owned(parse_url_var("DBSTACK_FALLBACK_URL", text)?),
+        ));
+    }
+    let parsed = DEFAULT.get_or_init(|| parse_database_url(catalog::DEFAULT_FALLBACK_URL).ok());
+    match parsed {
+        Some(cfg) => Ok(("default fallback", Cow::Borrowed(cfg))),
+        None => Ok((
+            "default fallback",
+            Cow::Owned(parse_url_var(
+                "default fallback",
+                catalog::DEFAULT_FALLBACK_URL,
+            )?),
+        )),
+    }
 }
 
 /// A URL for messages: scheme, user, host, port and name; never the password.

@@ -5,7 +5,7 @@ use serde_json::{json, Map, Value};
 
 use super::builder::{Builder, Cand};
 use super::context::{parse_port, src, Context};
-use super::databases::{parse_url_var, primary_url_vars};
+use super::databases::{fallback_config, parse_url_var, primary_url_vars};
 use super::VaultView;
 use crate::catalog::{self, ServiceKind};
 use crate::error::ResolveError;
@@ -34,7 +34,7 @@ fn kube_or_default(ctx: &Context<'_>, kind: ServiceKind) -> (Cand, Cand) {
     };
     (
         Cand::new(host.source, host.value),
-        Cand::new(src(port_kind, format!("{} port", spec.name)), spec.port),
+        Cand::new(src(port_kind, kind.default_label("port")), spec.port),
     )
 }
 
@@ -142,11 +142,7 @@ pub(super) fn write_services(
     b.leaf(&["services", "vault", "port"], ports)?;
 
     if fallback {
-        let (var, text) = match ctx.var("DBSTACK_FALLBACK_URL") {
-            Some(text) => ("DBSTACK_FALLBACK_URL", text),
-            None => ("default fallback", catalog::DEFAULT_FALLBACK_URL),
-        };
-        let cfg = parse_url_var(var, text)?;
+        let (var, cfg) = fallback_config(ctx)?;
         let source = src(SourceKind::Fallback, var);
         b.fixed(
             &["services", "mariadb", "service"],
