@@ -1,6 +1,9 @@
 //! Renderers of a resolution: JSON, a Django settings snippet, `.env` lines, a table for
 //! people, and the provenance explanation.
 
+// `serde_json::Value`'s `Index` returns `Null` for a missing key or a wrong type: it never panics.
+#![allow(clippy::indexing_slicing)]
+
 use std::fmt::Write as _;
 
 use serde_json::Value;

@@ -99,7 +99,7 @@ impl<'o> Builder<'o> {
             }
         }
         // Stable: among equal kinds the first candidate pushed wins.
-        cands.sort_by(|a, b| b.source.kind.cmp(&a.source.kind));
+        cands.sort_by_key(|c| std::cmp::Reverse(c.source.kind));
         let mut iter = cands.into_iter();
         let Some(winner) = iter.next() else {
             return Ok(Value::Null);
