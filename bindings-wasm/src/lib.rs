@@ -56,5 +56,6 @@ pub fn explain(
 /// The JSON Schema of the `dbstack.resolution/v1` document.
 #[wasm_bindgen(unchecked_return_type = "object")]
 pub fn schema() -> JsValue {
-    json_parse(&dbstack_core::ffi::schema_json())
+    // The schema's JSON text as is: no `serde_json::Value` is built for it in the module.
+    json_parse(dbstack_core::schema::SCHEMA_JSON)
 }

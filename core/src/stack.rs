@@ -431,9 +431,7 @@ fn inline_key(line: &str, from: usize, path: &[&str]) -> Option<(usize, usize)> 
 fn find_assignment(line: &str, from: usize, part: &str) -> Option<(usize, usize)> {
     let mut pos = from;
     while let Some(rest) = line.get(pos..) {
-        let Some(start) = rest.find(|c: char| c == '{' || c == ',') else {
-            return None;
-        };
+        let start = rest.find(['{', ','])?;
         pos += start + 1;
         let after = line.get(pos..)?;
         let key_at = pos + (after.len() - after.trim_start().len());
@@ -531,4 +529,107 @@ struct RawVault {
     kv_mount: Option<String>,
     kv_prefix: Option<String>,
     database_mount: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(key: (usize, usize), value: (usize, usize)) -> Option<Located> {
+        Some(Located { key, value })
+    }
+
+    #[test]
+    fn locate_key_under_a_header() {
+        let text = "# c\n[aliases.default]\n  service =  \"supabase\"\ndatabase='x'\n";
+        assert_eq!(
+            locate_key(text, &["aliases", "default"], "service"),
+            at((3, 3), (3, 14))
+        );
+        assert_eq!(
+            locate_key(text, &["aliases", "default"], "database"),
+            at((4, 1), (4, 10))
+        );
+        assert_eq!(
+            locate_key(text, &["aliases"], "default"),
+            at((2, 1), (2, 1))
+        );
+        assert_eq!(locate_key(text, &["aliases", "default"], "url_env"), None);
+        assert_eq!(locate_key(text, &["aliases", "other"], "service"), None);
+    }
+
+    #[test]
+    fn locate_key_quoted_dotted_and_inline() {
+        let text = "[aliases.\"bad-name\"]\nservice = \"x\"\n[routes]\napp.write = \"w\"\nr = { read = \"a\", write = \"b\" }\n";
+        assert_eq!(
+            locate_key(text, &["aliases"], "bad-name"),
+            at((1, 1), (1, 1))
+        );
+        assert_eq!(locate_key(text, &["routes"], "app"), at((4, 1), (4, 1)));
+        assert_eq!(
+            locate_key(text, &["routes", "app"], "write"),
+            at((4, 1), (4, 13))
+        );
+        assert_eq!(locate_key(text, &["routes"], "r"), at((5, 1), (5, 5)));
+        assert_eq!(
+            locate_key(text, &["routes", "r"], "write"),
+            at((5, 19), (5, 27))
+        );
+        let text = "aliases.default.service = \"s\"\n";
+        assert_eq!(
+            locate_key(text, &["aliases", "default"], "service"),
+            at((1, 1), (1, 27))
+        );
+    }
+
+    #[test]
+    fn locate_key_counts_characters_and_skips_multiline_strings() {
+        let text = "[a]\nx = \"\"\"\n[b]\ny = 1\n\"\"\"\n[b]\ny = \"é\" # é\nz = 2\n";
+        assert_eq!(locate_key(text, &["b"], "y"), at((7, 1), (7, 5)));
+        assert_eq!(locate_key(text, &["b"], "z"), at((8, 1), (8, 5)));
+    }
+
+    #[test]
+    fn toml_errors_name_the_offending_line() {
+        let parse = |text: &str| {
+            Stack::parse(&StackSource {
+                name: "s.toml".into(),
+                text: text.into(),
+            })
+            .map(|_| ())
+            .map_err(|e| e.source_name())
+        };
+        // Syntax: basic-toml's own position.
+        assert_eq!(
+            parse("[aliases.default]\nservice = supabase\n"),
+            Err("s.toml:2:11".into())
+        );
+        // Unknown field: the key, not the table.
+        assert_eq!(
+            parse("[aliases.default]\nservice = \"supabase\"\ndatabse = \"x\"\n"),
+            Err("s.toml:3:1".into())
+        );
+        assert_eq!(parse("[vault]\n\nkv = 1\n"), Err("s.toml:3:1".into()));
+        // A route that is neither a string nor a table: its value.
+        assert_eq!(
+            parse("[aliases.default]\nservice = \"supabase\"\n[routes]\nx = 3\n"),
+            Err("s.toml:4:5".into())
+        );
+        // Validation: the value of the route, the service.
+        assert_eq!(
+            parse("[aliases.default]\nservice = \"supabase\"\n\n[routes]\npython_agent = \"agents\"\n"),
+            Err("s.toml:5:16".into())
+        );
+        assert_eq!(
+            parse("[aliases.default]\nservice = \"supabase\"\n[aliases.x]\nservice = \"redis\"\n"),
+            Err("s.toml:4:11".into())
+        );
+        assert_eq!(parse("[aliases.default]\nservice = \"supabase\"\n"), Ok(()));
+    }
+
+    #[test]
+    fn strip_position_removes_only_the_position() {
+        assert_eq!(strip_position("bad at line 2 column 11"), "bad");
+        assert_eq!(strip_position("bad at line"), "bad at line");
+    }
 }
