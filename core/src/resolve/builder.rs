@@ -66,21 +66,19 @@ impl<'o> Builder<'o> {
         }
     }
 
-    /// Picks the highest-precedence candidate (the first one among equals) for `path`
-    /// and returns the winning value.
-    pub(crate) fn leaf(
+    /// Like [`Builder::leaf`], and returns (a copy of) the winning value.
+    pub(crate) fn leaf_value(
         &mut self,
         path: &[&str],
-        mut cands: Vec<Cand>,
+        cands: Vec<Cand>,
     ) -> Result<Value, ResolveError> {
-        let mut joined = String::with_capacity(path.iter().map(|p| p.len() + 1).sum());
-        for (i, segment) in path.iter().enumerate() {
-            if i > 0 {
-                joined.push('.');
-            }
-            joined.push_str(segment);
-        }
-        let path = joined;
+        self.leaf(path, cands)?;
+        Ok(self.leaves.last().map_or(Value::Null, |l| l.value.clone()))
+    }
+
+    /// Picks the highest-precedence candidate (the first one among equals) for `path`.
+    pub(crate) fn leaf(&mut self, path: &[&str], mut cands: Vec<Cand>) -> Result<(), ResolveError> {
+        let path = join(path);
         if !self.overrides.is_empty() {
             if let Some((key, text)) = self.overrides.get_key_value(path.as_str()) {
                 self.used.insert(key.as_str());
@@ -102,7 +100,7 @@ impl<'o> Builder<'o> {
         cands.sort_by_key(|c| std::cmp::Reverse(c.source.kind));
         let mut iter = cands.into_iter();
         let Some(winner) = iter.next() else {
-            return Ok(Value::Null);
+            return Ok(());
         };
         let secret = winner.masked.is_some();
         let overrode = iter
@@ -115,7 +113,6 @@ impl<'o> Builder<'o> {
                 source: c.source,
             })
             .collect();
-        let value = winner.value.clone();
         self.leaves.push(Leaf {
             path,
             value: winner.value,
@@ -123,7 +120,7 @@ impl<'o> Builder<'o> {
             source: winner.source,
             overrode,
         });
-        Ok(value)
+        Ok(())
     }
 
     /// A leaf with a single source.
@@ -132,8 +129,18 @@ impl<'o> Builder<'o> {
         path: &[&str],
         source: Source,
         value: impl Into<Value>,
-    ) -> Result<Value, ResolveError> {
-        self.leaf(path, vec![Cand::new(source, value)])
+    ) -> Result<(), ResolveError> {
+        if !self.overrides.is_empty() {
+            return self.leaf(path, vec![Cand::new(source, value)]);
+        }
+        self.leaves.push(Leaf {
+            path: join(path),
+            value: value.into(),
+            masked: None,
+            source,
+            overrode: Vec::new(),
+        });
+        Ok(())
     }
 
     /// The source of an already written leaf.
@@ -193,4 +200,16 @@ fn override_value(key: &str, text: &str, like: Option<&Value>) -> Result<Value, 
         },
         _ => Ok(Value::String(text.to_owned())),
     }
+}
+
+/// `["a", "b"]` -> `"a.b"`, in one allocation.
+fn join(path: &[&str]) -> String {
+    let mut joined = String::with_capacity(path.iter().map(|p| p.len() + 1).sum());
+    for (i, segment) in path.iter().enumerate() {
+        if i > 0 {
+            joined.push('.');
+        }
+        joined.push_str(segment);
+    }
+    joined
 }

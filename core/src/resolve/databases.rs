@@ -246,7 +246,7 @@ fn write_alias(
         c.push(Cand::secret(env_src(var), v));
     }
     c.push(Cand::secret(src(SourceKind::Default, "no password"), ""));
-    let password = b.leaf(&path("PASSWORD"), c)?;
+    let password = b.leaf_value(&path("PASSWORD"), c)?;
 
     // HOST
     let mut c = Vec::new();
@@ -284,7 +284,7 @@ fn write_alias(
         src(port_kind, alias.service.default_label("port")),
         spec.port,
     ));
-    let port = b.leaf(&path("PORT"), c)?;
+    let port = b.leaf_value(&path("PORT"), c)?;
 
     let defaults = src(SourceKind::Default, "dj-database-url defaults");
     b.fixed(&path("CONN_MAX_AGE"), defaults.clone(), 0)?;
@@ -304,7 +304,7 @@ fn write_alias(
             MYSQL_ENGINE
         },
     ));
-    let engine = b.leaf(&path("ENGINE"), c)?;
+    let engine = b.leaf_value(&path("ENGINE"), c)?;
 
     // OPTIONS: the URL's query, plus sslmode for PostgreSQL; one leaf, whose source is the
     // highest-precedence part.

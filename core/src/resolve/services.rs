@@ -188,7 +188,7 @@ fn write_dragonfly(
     let base = ["services", "dragonfly"];
     let mut sources: Vec<Source> = Vec::new();
     let pick = |b: &mut Builder<'_>, key: &str, cands: Vec<Cand>| -> Result<Value, ResolveError> {
-        let v = b.leaf(&[base[0], base[1], key], cands)?;
+        let v = b.leaf_value(&[base[0], base[1], key], cands)?;
         Ok(v)
     };
 
@@ -321,7 +321,7 @@ pub(super) fn write_ragflow(
         host.source,
         format!("http://{}:{}", host.value, catalog::RAGFLOW.port),
     ));
-    let base = b.leaf(&["ragflow", "BASE_URL"], c)?;
+    let base = b.leaf_value(&["ragflow", "BASE_URL"], c)?;
     let mut c = Vec::new();
     if let Some((v, s)) = vault.kv(ServiceKind::Ragflow, "api_key") {
         c.push(Cand::secret(s, v.expose()));
