@@ -1,6 +1,8 @@
 //! The `dbstack` binary: the shared corpus through the CLI, snapshots of every output
 //! format, exit codes and error messages.
 
+#![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+
 #[path = "../../tests/vectors/check.rs"]
 mod check;
 

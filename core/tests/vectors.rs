@@ -5,13 +5,15 @@ mod check;
 
 use serde_json::Value;
 
+#[allow(clippy::expect_used)]
 fn plan_for(case: &Value) -> Value {
     let mut call = case["call"].clone();
     if let Some(m) = call.as_object_mut() {
         m.remove("vault");
         m.remove("reveal");
     }
-    serde_json::from_str(&dbstack_core::ffi::plan_json(&call.to_string())).unwrap()
+    serde_json::from_str(&dbstack_core::ffi::plan_json(&call.to_string()))
+        .expect("plan_json answers JSON")
 }
 
 #[test]

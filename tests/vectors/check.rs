@@ -1,7 +1,13 @@
 //! The checker of the shared corpus, included by the Rust test suites of the core and the CLI
 //! (`#[path = "../../tests/vectors/check.rs"] mod check;`). The Python and WASM suites have
 //! their own small copies of the same rules (see README.md here).
-#![allow(dead_code)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::PathBuf;
 

@@ -23,7 +23,7 @@ pub(crate) fn run(args: &Args) -> i32 {
     let res = &resolved.resolution;
     if args.json {
         let answer = dbstack_core::ffi::explain_value(res, args.show_secrets);
-        output::print_json(&answer["rows"]);
+        output::print_json(answer.get("rows").unwrap_or(&serde_json::Value::Null));
     } else {
         output::print(&dbstack_core::render::explain(res, args.show_secrets));
         for w in &res.warnings {
