@@ -6,6 +6,9 @@ REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 export DBSTACK_TOOLS="${DBSTACK_TOOLS:-$HOME/.cache/dbstack-tools}"
 export DBSTACK_VENV="$DBSTACK_TOOLS/venv"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# One build cache for every checkout the test command runs in (CI clones afresh each time):
+# dependencies compile once per machine, not once per clone.
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$DBSTACK_TOOLS/target}"
 mkdir -p "$DBSTACK_TOOLS/bin"
 export PATH="$DBSTACK_TOOLS/bin:$DBSTACK_TOOLS/cargo/bin:$PATH"
 

@@ -22,7 +22,7 @@ if ! "$DBSTACK_VENV/bin/python" -c 'import hvac, dj_database_url, environ' 2>/de
 fi
 log "cargo build --release -p dbstack-cli"
 cargo build --release -p dbstack-cli --quiet
-dbstack="$REPO_ROOT/target/release/dbstack"
+dbstack="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/release/dbstack"
 
 work="$(mktemp -d)"
 cleanup() {

@@ -81,7 +81,7 @@ build_wasm_pkg() {
   local root="$REPO_ROOT/bindings-wasm"
   # strip=false here: wasm-bindgen needs the target_features section; wasm-opt strips after it.
   (cd "$REPO_ROOT" && CARGO_PROFILE_WASM_STRIP=false cargo build --quiet -p dbstack-wasm --target wasm32-unknown-unknown --profile wasm)
-  local raw="$REPO_ROOT/target/wasm32-unknown-unknown/wasm/dbstack_wasm.wasm"
+  local raw="${CARGO_TARGET_DIR:-$REPO_ROOT/target}/wasm32-unknown-unknown/wasm/dbstack_wasm.wasm"
   rm -rf "$root/www/pkg" "$root/pkg"
   wasm-bindgen --target web --out-dir "$root/www/pkg" "$raw"
   wasm-bindgen --target nodejs --out-dir "$root/pkg/node" "$raw"
