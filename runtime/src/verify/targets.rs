@@ -1,7 +1,6 @@
 //! What to check, derived from the revealed resolution document. Pure: no I/O.
 
 use dbstack_core::secret::{Secret, MASK};
-use percent_encoding::percent_decode_str;
 use serde_json::Value;
 
 /// The document cannot be checked (exit code 2). Names the document path; never a secret.
@@ -371,10 +370,6 @@ pub fn targets(doc: &Value) -> Result<Vec<Target>, TargetError> {
     Ok(out)
 }
 
-fn decode(text: &str) -> String {
-    percent_decode_str(text).decode_utf8_lossy().into_owned()
-}
-
 /// `host[:port]` with an optional bracketed IPv6 host.
 fn split_host_port(text: &str, default: u16, path: &str) -> Result<(String, u16), TargetError> {
     let invalid = |reason: &str| TargetError::Invalid {
@@ -403,72 +398,43 @@ fn split_host_port(text: &str, default: u16, path: &str) -> Result<(String, u16)
     Ok((host.to_ascii_lowercase(), port))
 }
 
-/// `redis://[[user]:[password]@]host[:port][/db][?query]` and `rediss://`.
+/// `redis://[[user]:[password]@]host[:port][/db][?query]` and `rediss://`, parsed by the
+/// core's cache-URL parser; the query's `db`, `ssl_cert_reqs` and `ssl_ca_certs` are honoured.
 fn parse_redis_url(url: &str, path: &str) -> Result<RedisTarget, TargetError> {
-    let invalid = |reason: &str| TargetError::Invalid {
+    let invalid = |reason: String| TargetError::Invalid {
         path: path.to_owned(),
         value: redact_url(url),
-        reason: reason.to_owned(),
+        reason,
     };
-    let (tls, rest) = if let Some(rest) = url.strip_prefix("rediss://") {
-        (true, rest)
-    } else if let Some(rest) = url.strip_prefix("redis://") {
-        (false, rest)
-    } else {
-        return Err(invalid("verify knows redis:// and rediss:// URLs"));
-    };
-    let (rest, query) = rest.split_once('?').unwrap_or((rest, ""));
-    let (authority, db_path) = rest.split_once('/').unwrap_or((rest, ""));
-    let (userinfo, hostport) = match authority.rsplit_once('@') {
-        Some((u, h)) => (Some(u), h),
-        None => (None, authority),
-    };
-    let (username, password) = match userinfo {
-        None => (None, String::new()),
-        Some(info) => match info.split_once(':') {
-            Some((u, p)) => ((!u.is_empty()).then(|| decode(u)), decode(p)),
-            None => ((!info.is_empty()).then(|| decode(info)), String::new()),
-        },
-    };
-    let (host, port) =
-        split_host_port(hostport, 6379, path).map_err(|_| invalid("bad host or port"))?;
-    let mut db: u32 = match db_path {
-        "" => 0,
-        d => d
-            .parse()
-            .map_err(|_| invalid("the path is not a database index"))?,
-    };
+    let parsed = dbstack_core::url::parse_cache_url(url).map_err(|e| invalid(e.to_string()))?;
+    let mut db = parsed.db.unwrap_or(0);
     let mut tls_verify = true;
     let mut tls_ca = None;
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        match k {
+    for (k, v) in &parsed.query {
+        match k.as_str() {
             "db" => {
                 db = v
                     .parse()
-                    .map_err(|_| invalid("`db` is not a database index"))?
+                    .map_err(|_| invalid("`db` is not a database index".to_owned()))?;
             }
             "ssl_cert_reqs" => {
-                tls_verify = !matches!(
-                    decode(v).to_ascii_lowercase().as_str(),
-                    "none" | "cert_none"
-                )
+                tls_verify = !matches!(v.to_ascii_lowercase().as_str(), "none" | "cert_none");
             }
-            "ssl_ca_certs" => tls_ca = Some(decode(v)),
+            "ssl_ca_certs" => tls_ca = Some(v.clone()),
             _ => {}
         }
     }
-    if password == MASK {
+    if parsed.password == MASK {
         return Err(TargetError::Masked {
             path: path.to_owned(),
         });
     }
     Ok(RedisTarget {
-        tls,
-        host,
-        port,
-        username,
-        password: Secret::new(password),
+        tls: parsed.scheme == "rediss",
+        host: parsed.host.to_ascii_lowercase(),
+        port: parsed.port.unwrap_or(6379),
+        username: (!parsed.username.is_empty()).then(|| parsed.username.clone()),
+        password: Secret::new(parsed.password.clone()),
         db,
         tls_verify,
         tls_ca,
