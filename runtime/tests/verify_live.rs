@@ -67,6 +67,18 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Whether something listens on `port` within `limit`.
+fn port_up(port: u16, limit: Duration) -> bool {
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        if TcpStream::connect(("127.0.0.1", port)).is_ok() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    false
+}
+
 fn wait_port(port: u16, what: &str, log: &Path) {
     let start = Instant::now();
     while start.elapsed() < Duration::from_secs(60) {
@@ -371,24 +383,35 @@ fn start_servers() -> Servers {
     );
     wait_port(redis, "redis", &redis_log);
     wait_port(redis_tls, "redis (tls)", &redis_log);
-    let vault_tls = free_port();
+    // OpenBao's TLS dev server has been seen to stall at start-up on a loaded machine (once
+    // in many runs, stuck after "reading transactional mount table"); a fresh start on a
+    // fresh port comes up in about a second, so it gets three tries.
     let vault_tls_dir = dir.join("bao-tls");
     std::fs::create_dir_all(&vault_tls_dir).unwrap();
-    let listen = format!("-dev-listen-address=127.0.0.1:{vault_tls}");
     let cert_dir = format!("-dev-tls-cert-dir={}", vault_tls_dir.display());
-    guards.push(spawn_guarded(
-        None,
-        &[
-            &bao,
-            "server",
-            "-dev",
-            "-dev-tls",
-            &cert_dir,
-            "-dev-root-token-id=root",
-            &listen,
-        ],
-        &dir.join("bao-tls.log"),
-    ));
+    let mut vault_tls = 0;
+    for attempt in 1..=3 {
+        vault_tls = free_port();
+        let listen = format!("-dev-listen-address=127.0.0.1:{vault_tls}");
+        let guard = spawn_guarded(
+            None,
+            &[
+                &bao,
+                "server",
+                "-dev",
+                "-dev-tls",
+                &cert_dir,
+                "-dev-root-token-id=root",
+                &listen,
+            ],
+            &dir.join("bao-tls.log"),
+        );
+        if attempt == 3 || port_up(vault_tls, Duration::from_secs(20)) {
+            guards.push(guard);
+            break;
+        }
+        drop(guard);
+    }
     wait_port(namesrv, "rocketmq-namesrv", &namesrv_log);
     wait_port(ragflow, "ragflow stand-in", &ragflow_log);
     wait_port(ragflow_sick, "ragflow stand-in (sick)", &sick_log);
