@@ -2,6 +2,9 @@
 
 use std::collections::BTreeMap;
 
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::vault::VaultAnswers;
@@ -42,8 +45,12 @@ pub struct StackSource {
 }
 
 /// The JSON boundary of `resolve`: inputs plus the Vault answers the runtime obtained.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+///
+/// Deserialized by hand (below), not with `#[serde(flatten)]`: flatten buffers the whole call
+/// in serde's `Content` and costs the WASM module about ten kilobytes. Same accepted JSON:
+/// every field optional, an unknown field is an error (`unknown field `x``, reported at
+/// the end of the call as flatten did).
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct ResolveCall {
     #[serde(flatten)]
     pub inputs: Inputs,
@@ -51,4 +58,61 @@ pub struct ResolveCall {
     pub vault: VaultAnswers,
     /// Reveal secrets in the rendered document.
     pub reveal: bool,
+}
+
+const CALL_FIELDS: &[&str] = &[
+    "env",
+    "kubernetes",
+    "stack",
+    "profile",
+    "overrides",
+    "vault",
+    "reveal",
+];
+
+impl<'de> Deserialize<'de> for ResolveCall {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_struct("ResolveCall", CALL_FIELDS, CallVisitor)
+    }
+}
+
+struct CallVisitor;
+
+impl<'de> Visitor<'de> for CallVisitor {
+    type Value = ResolveCall;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("struct ResolveCall")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ResolveCall, A::Error> {
+        let mut call = ResolveCall::default();
+        let mut seen = 0u8;
+        let mut unknown: Option<String> = None;
+        while let Some(key) = map.next_key::<String>()? {
+            let Some((i, name)) = CALL_FIELDS.iter().enumerate().find(|(_, f)| **f == key) else {
+                unknown.get_or_insert(key);
+                map.next_value::<IgnoredAny>()?;
+                continue;
+            };
+            if seen & (1 << i) != 0 {
+                return Err(de::Error::duplicate_field(name));
+            }
+            seen |= 1 << i;
+            let inputs = &mut call.inputs;
+            match i {
+                0 => inputs.env = map.next_value()?,
+                1 => inputs.kubernetes = map.next_value()?,
+                2 => inputs.stack = map.next_value()?,
+                3 => inputs.profile = map.next_value()?,
+                4 => inputs.overrides = map.next_value()?,
+                5 => call.vault = map.next_value()?,
+                _ => call.reveal = map.next_value()?,
+            }
+        }
+        match unknown {
+            Some(key) => Err(de::Error::custom(format_args!("unknown field `{key}`"))),
+            None => Ok(call),
+        }
+    }
 }

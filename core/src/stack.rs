@@ -3,7 +3,9 @@
 //! the Agent Runtime stack.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
 use serde::Deserialize;
 
 use crate::catalog::ServiceKind;
@@ -190,7 +192,18 @@ impl Stack {
                 message: "the stack has no `default` alias (Django requires one): add `[aliases.default]`".into(),
             });
         }
-        aliases.sort_by(|a, b| (a.name != "default", &a.name).cmp(&(b.name != "default", &b.name)));
+        // `default` first, then by name. An insertion sort (a stack has a few aliases): std's
+        // sort would instantiate its sorting code for this type in the WASM module.
+        for i in 1..aliases.len() {
+            let Some(alias) = aliases.get(i) else { break };
+            let at = aliases
+                .iter()
+                .take(i)
+                .position(|a| alias_order(a) > alias_order(alias));
+            if let Some(moved) = at.and_then(|at| aliases.get_mut(at..=i)) {
+                moved.rotate_right(1);
+            }
+        }
 
         let mut routes = BTreeMap::new();
         for (label, raw_route) in raw.routes {
@@ -512,8 +525,9 @@ struct RawAlias {
     url_env: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(untagged)]
+/// A route: an alias name for all three, or a table of `read`/`write`/`migrate` (other keys
+/// ignored). Deserialized by hand: `#[serde(untagged)]` would buffer the value in serde's
+/// `Content` (kilobytes of the WASM module); the error stays untagged's message.
 enum RawRoute {
     All(String),
     Split {
@@ -523,12 +537,88 @@ enum RawRoute {
     },
 }
 
+const ROUTE_MISMATCH: &str = "data did not match any variant of untagged enum RawRoute";
+
+impl<'de> Deserialize<'de> for RawRoute {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(RouteVisitor)
+    }
+}
+
+struct RouteVisitor;
+
+fn mismatch<T, E: de::Error>() -> Result<T, E> {
+    Err(E::custom(ROUTE_MISMATCH))
+}
+
+impl<'de> Visitor<'de> for RouteVisitor {
+    type Value = RawRoute;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(ROUTE_MISMATCH)
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawRoute, E> {
+        Ok(RawRoute::All(v.to_owned()))
+    }
+
+    fn visit_string<E: de::Error>(self, v: String) -> Result<RawRoute, E> {
+        Ok(RawRoute::All(v))
+    }
+
+    fn visit_bool<E: de::Error>(self, _: bool) -> Result<RawRoute, E> {
+        mismatch()
+    }
+
+    fn visit_i64<E: de::Error>(self, _: i64) -> Result<RawRoute, E> {
+        mismatch()
+    }
+
+    fn visit_u64<E: de::Error>(self, _: u64) -> Result<RawRoute, E> {
+        mismatch()
+    }
+
+    fn visit_f64<E: de::Error>(self, _: f64) -> Result<RawRoute, E> {
+        mismatch()
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<RawRoute, A::Error> {
+        mismatch()
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawRoute, A::Error> {
+        let (mut read, mut write, mut migrate) = (None, None, None);
+        while let Some(key) = map.next_key::<String>()? {
+            let slot = match key.as_str() {
+                "read" => &mut read,
+                "write" => &mut write,
+                "migrate" => &mut migrate,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            *slot = map.next_value::<Option<String>>().or_else(|_| mismatch())?;
+        }
+        Ok(RawRoute::Split {
+            read,
+            write,
+            migrate,
+        })
+    }
+}
+
 #[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct RawVault {
     kv_mount: Option<String>,
     kv_prefix: Option<String>,
     database_mount: Option<String>,
+}
+
+/// The order of [`Stack::aliases`]: `default` first, then by name.
+fn alias_order(alias: &Alias) -> (bool, &str) {
+    (alias.name != "default", &alias.name)
 }
 
 #[cfg(test)]

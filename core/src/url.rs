@@ -317,8 +317,8 @@ impl Split {
     fn hostname_lowered(&self) -> String {
         let (host, _) = self.hostinfo();
         match host.split_once('%') {
-            Some((before, after)) => format!("{}%{}", before.to_lowercase(), after),
-            None => host.to_lowercase(),
+            Some((before, after)) => format!("{}%{}", lower(before), after),
+            None => lower(host),
         }
     }
 
@@ -431,10 +431,7 @@ fn render_host(host: &str) -> String {
     let encoded = enc(host, USERINFO);
     // `hostname` lower-cases everything before the first `%`: escape the first character
     // when the host has upper-case letters, so none of it is lower-cased.
-    if host
-        .chars()
-        .any(|c| c.to_lowercase().ne(std::iter::once(c)))
-    {
+    if host.chars().any(|c| lower_char(c) != c) {
         let mut chars = host.chars();
         if let Some(first) = chars.next() {
             let mut buf = [0u8; 4];
@@ -970,7 +967,7 @@ impl CacheUrl {
             .cloned()
             .collect();
         for (key, values) in group(&non_blank) {
-            let upper = key.to_uppercase();
+            let upper = upper(key);
             let value = literal_eval(values.first().copied().unwrap_or(""));
             if CACHE_BASE_OPTIONS.contains(&upper.as_str()) {
                 base.insert(upper, value);
@@ -1034,6 +1031,56 @@ impl std::fmt::Debug for CacheUrl {
     }
 }
 
+/// `str.lower()` for hosts, without the Unicode case tables (about 35 KB of the WASM module):
+/// ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic capitals; other characters stay as
+/// written (Python lower-cases those too; no host in `tests/url/*.json` has one).
+fn lower(text: &str) -> String {
+    text.chars().map(lower_char).collect()
+}
+
+fn lower_char(c: char) -> char {
+    let u = u32::from(c);
+    let mapped = match u {
+        0x41..=0x5A | 0xC0..=0xD6 | 0xD8..=0xDE | 0x391..=0x3A1 | 0x3A3..=0x3AB | 0x410..=0x42F => {
+            u + 0x20
+        }
+        0x400..=0x40F => u + 0x50,
+        0x100..=0x12F | 0x132..=0x137 | 0x14A..=0x177 if u % 2 == 0 => u + 1,
+        0x139..=0x148 | 0x179..=0x17E if u % 2 == 1 => u + 1,
+        0x178 => 0xFF,
+        _ => u,
+    };
+    char::from_u32(mapped).unwrap_or(c)
+}
+
+/// `str.upper()` for option keys, the inverse of [`lower_char`] over the same ranges
+/// (`ß`, `ŉ` and other characters without a one-character capital stay as written).
+fn upper(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            let u = u32::from(c);
+            let mapped = match u {
+                0x61..=0x7A
+                | 0xE0..=0xF6
+                | 0xF8..=0xFE
+                | 0x3B1..=0x3C1
+                | 0x3C3..=0x3CB
+                | 0x430..=0x44F => u - 0x20,
+                0x3C2 => 0x3A3,
+                0x450..=0x45F => u - 0x50,
+                0xB5 => 0x39C,
+                0xFF => 0x178,
+                0x101..=0x12F | 0x133..=0x137 | 0x14B..=0x177 if u % 2 == 1 => u - 1,
+                0x13A..=0x148 | 0x17A..=0x17E if u % 2 == 0 => u - 1,
+                0x131 => 0x49,
+                0x17F => 0x53,
+                _ => u,
+            };
+            char::from_u32(mapped).unwrap_or(c)
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1060,5 +1107,38 @@ mod tests {
         assert_eq!(s.netloc, "u:p@[::1]:5432");
         assert_eq!(s.hostinfo(), ("::1", "5432"));
         assert_eq!(s.query, "x=1");
+    }
+}
+
+#[cfg(test)]
+mod case_tests {
+    use super::{lower, lower_char, upper};
+
+    /// Where the small tables map a character, std's Unicode mapping agrees; and within the
+    /// covered blocks every single-character mapping of std is reproduced.
+    #[test]
+    fn case_mapping_agrees_with_std_over_the_covered_blocks() {
+        for u in 0u32..0x500 {
+            let Some(c) = char::from_u32(u) else { continue };
+            let s = c.to_string();
+            let (ours_l, std_l) = (lower(&s), s.to_lowercase());
+            let (ours_u, std_u) = (upper(&s), s.to_uppercase());
+            if ours_l != s {
+                assert_eq!(ours_l, std_l, "lower U+{u:04X}");
+            }
+            if ours_u != s {
+                assert_eq!(ours_u, std_u, "upper U+{u:04X}");
+            }
+            let covered = u < 0x180 || (0x391..0x3AC).contains(&u) || (0x400..0x430).contains(&u);
+            if covered && std_l.chars().count() == 1 && u != 0x130 {
+                assert_eq!(ours_l, std_l, "lower U+{u:04X} not mapped");
+            }
+            if u < 0x180 && std_u.chars().count() == 1 {
+                assert_eq!(ours_u, std_u, "upper U+{u:04X} not mapped");
+            }
+        }
+        assert_eq!(lower_char('Ô'), 'ô');
+        assert_eq!(lower("DB.EXAMPLE.ÇOM"), "db.example.çom");
+        assert_eq!(upper("ssl-ca"), "SSL-CA");
     }
 }

@@ -3,6 +3,9 @@
 
 use std::collections::BTreeMap;
 
+use std::fmt;
+
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::secret::Secret;
@@ -99,7 +102,10 @@ pub struct VaultAnswers {
 }
 
 /// Overall outcome of talking to Vault.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// `{"state": "ok"}`, `{"state": "failed", "error": {...}}`. Deserialized by hand (below):
+/// serde's internally tagged enums buffer the value in `Content`, which costs the WASM module.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum VaultStatus {
     /// Vault was not asked: not configured, or `--offline`.
@@ -124,8 +130,10 @@ pub struct VaultFailure {
     pub message: String,
 }
 
-/// The answer to one read.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The answer to one read: `{"kind": "kv2", "data": {...}}` or
+/// `{"kind": "database_creds", "username", "password", "lease_id", "lease_duration",
+/// "renewable"}`; other fields are ignored. Deserialized by hand (below), like [`VaultStatus`].
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum VaultResult {
     /// KV v2 `data.data` (string values; other JSON values are rendered as text).
@@ -138,4 +146,127 @@ pub enum VaultResult {
         lease_duration: u64,
         renewable: bool,
     },
+}
+
+const STATES: &[&str] = &["not_contacted", "ok", "failed"];
+const RESULT_KINDS: &[&str] = &["kv2", "database_creds"];
+
+/// A field seen twice.
+fn once<T, E: de::Error>(slot: &mut Option<T>, value: T, name: &'static str) -> Result<(), E> {
+    if slot.is_some() {
+        return Err(E::duplicate_field(name));
+    }
+    *slot = Some(value);
+    Ok(())
+}
+
+fn required<T, E: de::Error>(slot: Option<T>, name: &'static str) -> Result<T, E> {
+    slot.ok_or_else(|| E::missing_field(name))
+}
+
+impl<'de> Deserialize<'de> for VaultStatus {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(StatusVisitor)
+    }
+}
+
+struct StatusVisitor;
+
+impl<'de> Visitor<'de> for StatusVisitor {
+    type Value = VaultStatus;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("internally tagged enum VaultStatus")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<VaultStatus, A::Error> {
+        let mut state: Option<usize> = None;
+        let mut error: Option<VaultFailure> = None;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "state" => {
+                    let name = map.next_value::<String>()?;
+                    let Some(i) = STATES.iter().position(|s| *s == name) else {
+                        return Err(de::Error::unknown_variant(&name, STATES));
+                    };
+                    once(&mut state, i, "state")?;
+                }
+                "error" => once(&mut error, map.next_value()?, "error")?,
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        match required(state, "state")? {
+            0 => Ok(VaultStatus::NotContacted),
+            1 => Ok(VaultStatus::Ok),
+            _ => Ok(VaultStatus::Failed {
+                error: required(error, "error")?,
+            }),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for VaultResult {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ResultVisitor)
+    }
+}
+
+struct ResultVisitor;
+
+impl<'de> Visitor<'de> for ResultVisitor {
+    type Value = VaultResult;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("internally tagged enum VaultResult")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<VaultResult, A::Error> {
+        let mut kind: Option<usize> = None;
+        let mut data: Option<BTreeMap<String, Secret>> = None;
+        let mut username: Option<String> = None;
+        let mut password: Option<Secret> = None;
+        let mut lease_id: Option<String> = None;
+        let mut lease_duration: Option<u64> = None;
+        let mut renewable: Option<bool> = None;
+        while let Some(key) = map.next_key::<String>()? {
+            // A field of the other kind is ignored, as serde's tagged enum did.
+            let wanted = |k: usize| kind.map_or(true, |kind| kind == k);
+            match key.as_str() {
+                "kind" => {
+                    let name = map.next_value::<String>()?;
+                    let Some(i) = RESULT_KINDS.iter().position(|s| *s == name) else {
+                        return Err(de::Error::unknown_variant(&name, RESULT_KINDS));
+                    };
+                    once(&mut kind, i, "kind")?;
+                }
+                "data" if wanted(0) => once(&mut data, map.next_value()?, "data")?,
+                "username" if wanted(1) => once(&mut username, map.next_value()?, "username")?,
+                "password" if wanted(1) => once(&mut password, map.next_value()?, "password")?,
+                "lease_id" if wanted(1) => once(&mut lease_id, map.next_value()?, "lease_id")?,
+                "lease_duration" if wanted(1) => {
+                    once(&mut lease_duration, map.next_value()?, "lease_duration")?;
+                }
+                "renewable" if wanted(1) => {
+                    once(&mut renewable, map.next_value()?, "renewable")?;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        if required(kind, "kind")? == 0 {
+            return Ok(VaultResult::Kv2 {
+                data: required(data, "data")?,
+            });
+        }
+        Ok(VaultResult::DatabaseCreds {
+            username: required(username, "username")?,
+            password: required(password, "password")?,
+            lease_id: required(lease_id, "lease_id")?,
+            lease_duration: required(lease_duration, "lease_duration")?,
+            renewable: required(renewable, "renewable")?,
+        })
+    }
 }

@@ -96,8 +96,18 @@ impl<'o> Builder<'o> {
                 });
             }
         }
-        // Stable: among equal kinds the first candidate pushed wins.
-        cands.sort_by_key(|c| std::cmp::Reverse(c.source.kind));
+        // Highest kind first; stable: among equal kinds the first candidate pushed wins.
+        // An insertion sort: there are a handful of candidates, and std's stable sort would
+        // instantiate a few kilobytes of sorting code for `Cand` in the WASM module.
+        for i in 1..cands.len() {
+            let Some(kind) = cands.get(i).map(|c| c.source.kind) else {
+                break;
+            };
+            let at = cands.iter().take(i).position(|c| c.source.kind < kind);
+            if let Some(moved) = at.and_then(|at| cands.get_mut(at..=i)) {
+                moved.rotate_right(1);
+            }
+        }
         let mut iter = cands.into_iter();
         let Some(winner) = iter.next() else {
             return Ok(());

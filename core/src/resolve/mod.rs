@@ -200,16 +200,16 @@ pub(crate) struct VaultView<'a> {
 impl<'a> VaultView<'a> {
     fn new(ctx: &Context<'_>, plan: &'a VaultPlan, answers: &'a VaultAnswers) -> VaultView<'a> {
         let _ = ctx;
-        let kv_paths = plan
-            .reads
-            .iter()
-            .filter_map(|r| match r.kind {
-                ReadKind::Kv2 { .. } => {
-                    ServiceKind::from_name(&r.purpose).map(|k| (k, r.path.as_str()))
+        // Built with insert (the last read of a service wins, as `collect` did): collecting
+        // into a `BTreeMap` sorts first, which instantiates std's sort in the WASM module.
+        let mut kv_paths = BTreeMap::new();
+        for r in &plan.reads {
+            if let ReadKind::Kv2 { .. } = r.kind {
+                if let Some(k) = ServiceKind::from_name(&r.purpose) {
+                    kv_paths.insert(k, r.path.as_str());
                 }
-                ReadKind::DatabaseCreds { .. } => None,
-            })
-            .collect();
+            }
+        }
         VaultView {
             plan,
             answers,
