@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::error::{Diagnostic, ResolveError, EXIT_CONFIG};
-use crate::input::{Inputs, ResolveCall};
+use crate::input::{parse_call, ResolveCall};
 use crate::resolution::Resolution;
 use crate::{render, resolve, schema};
 
@@ -46,7 +46,7 @@ pub fn answer(resolution: &Resolution, reveal: bool) -> Value {
 
 /// `resolve` over JSON text.
 pub fn resolve_json(call: &str) -> String {
-    let value = match serde_json::from_str::<ResolveCall>(call) {
+    let value = match parse_call(call, false) {
         Ok(call) => resolve_value(&call),
         Err(e) => bad_call(&e),
     };
@@ -55,8 +55,8 @@ pub fn resolve_json(call: &str) -> String {
 
 /// `plan` over JSON text: the Vault reads the inputs need.
 pub fn plan_json(inputs: &str) -> String {
-    let value = match serde_json::from_str::<Inputs>(inputs) {
-        Ok(inputs) => match resolve::plan(&inputs) {
+    let value = match parse_call(inputs, true) {
+        Ok(call) => match resolve::plan(&call.inputs) {
             Ok(plan) => json!({ "ok": true, "plan": plan }),
             Err(e) => failure(&e.to_diagnostic()),
         },
@@ -67,7 +67,7 @@ pub fn plan_json(inputs: &str) -> String {
 
 /// `explain` over JSON text: the provenance table as text and as rows.
 pub fn explain_json(call: &str) -> String {
-    let value = match serde_json::from_str::<ResolveCall>(call) {
+    let value = match parse_call(call, false) {
         Ok(call) => match resolve::resolve(&call.inputs, &call.vault) {
             Ok(resolution) => explain_value(&resolution, call.reveal),
             Err(e) => failure(&e.to_diagnostic()),

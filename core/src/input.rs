@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 
 use std::fmt;
 
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
+use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Unexpected, Visitor};
 use serde::{Deserialize, Serialize};
 
 use crate::vault::VaultAnswers;
@@ -70,19 +70,63 @@ const CALL_FIELDS: &[&str] = &[
     "reveal",
 ];
 
+/// The fields of [`Inputs`], in order.
+const INPUT_FIELDS: &[&str] = &["env", "kubernetes", "stack", "profile", "overrides"];
+
 impl<'de> Deserialize<'de> for ResolveCall {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_struct("ResolveCall", CALL_FIELDS, CallVisitor)
+        deserializer.deserialize_struct("ResolveCall", CALL_FIELDS, CallVisitor { plan: false })
     }
 }
 
-struct CallVisitor;
+/// Parses the JSON call of `resolve`/`explain`, or with `plan` the [`Inputs`] of `plan` (then
+/// `vault` and `reveal` are unknown fields and the messages are those of `Inputs`' derived
+/// `Deserialize`). One visitor for both, so the WASM module holds one instance of
+/// serde_json's parser for calls instead of two.
+pub(crate) fn parse_call(text: &str, plan: bool) -> Result<ResolveCall, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let name = if plan { "Inputs" } else { "ResolveCall" };
+    let call = de.deserialize_struct(name, CALL_FIELDS, CallVisitor { plan })?;
+    de.end()?;
+    Ok(call)
+}
+
+struct CallVisitor {
+    plan: bool,
+}
 
 impl<'de> Visitor<'de> for CallVisitor {
     type Value = ResolveCall;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("struct ResolveCall")
+        f.write_str(if self.plan {
+            "struct Inputs"
+        } else {
+            "struct ResolveCall"
+        })
+    }
+
+    /// `Inputs` (derived) also accepts its fields as an array; `ResolveCall` never did.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ResolveCall, A::Error> {
+        if !self.plan {
+            return Err(de::Error::invalid_type(Unexpected::Seq, &self));
+        }
+        let mut call = ResolveCall::default();
+        let inputs = &mut call.inputs;
+        for i in 0..INPUT_FIELDS.len() {
+            let done = match i {
+                0 => seq.next_element()?.map(|v| inputs.env = v),
+                1 => seq.next_element()?.map(|v| inputs.kubernetes = v),
+                2 => seq.next_element()?.map(|v| inputs.stack = v),
+                3 => seq.next_element()?.map(|v| inputs.profile = v),
+                _ => seq.next_element()?.map(|v| inputs.overrides = v),
+            }
+            .is_none();
+            if done {
+                break;
+            }
+        }
+        Ok(call)
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ResolveCall, A::Error> {
@@ -90,7 +134,11 @@ impl<'de> Visitor<'de> for CallVisitor {
         let mut seen = 0u8;
         let mut unknown: Option<String> = None;
         while let Some(key) = map.next_key::<String>()? {
-            let Some((i, name)) = CALL_FIELDS.iter().enumerate().find(|(_, f)| **f == key) else {
+            let fields = if self.plan { INPUT_FIELDS } else { CALL_FIELDS };
+            let Some((i, name)) = fields.iter().enumerate().find(|(_, f)| **f == key) else {
+                if self.plan {
+                    return Err(de::Error::unknown_field(&key, INPUT_FIELDS));
+                }
                 unknown.get_or_insert(key);
                 map.next_value::<IgnoredAny>()?;
                 continue;
