@@ -143,6 +143,9 @@ impl Stack {
             locate_key(text, table, key).map_or((1, 1), |found| found.value)
         };
 
+        // One pass for the common `[aliases.<name>]` + `database = ...` form; any other form
+        // is found by `locate_key` (a scan per alias).
+        let database_lines = database_lines(text);
         let mut aliases = Vec::new();
         for (name, raw_alias) in raw.aliases {
             if !is_identifier(&name) {
@@ -170,7 +173,10 @@ impl Stack {
             };
             let database_origin = match &raw_alias.database {
                 Some(_) => {
-                    let (line, _) = value_at(&["aliases", &name], "database");
+                    let line = match database_lines.get(&name) {
+                        Some(line) => *line,
+                        None => value_at(&["aliases", &name], "database").0,
+                    };
                     format!("{}:{line}", source.name)
                 }
                 None => source.name.clone(),
@@ -207,10 +213,10 @@ impl Stack {
 
         let mut routes = BTreeMap::new();
         for (label, raw_route) in raw.routes {
-            let route_at = value_at(&["routes"], &label);
+            let route_at = || value_at(&["routes"], &label);
             if !is_identifier(&label) {
                 return Err(at(
-                    route_at,
+                    route_at(),
                     format!(
                         "app label `{label}` must be a Python identifier (letters, digits, `_`)"
                     ),
@@ -239,7 +245,7 @@ impl Stack {
                 if !aliases.iter().any(|a| &a.name == target) {
                     let known: Vec<&str> = aliases.iter().map(|a| a.name.as_str()).collect();
                     return Err(at(
-                        route_at,
+                        route_at(),
                         format!(
                             "route `{label}` points to unknown alias `{target}` (known: {})",
                             known.join(", ")
@@ -282,6 +288,30 @@ fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
     matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The line of `database = ...` under each `[aliases.<name>]` header, in one pass. Texts
+/// with multi-line strings are left to [`locate_key`], which tracks them.
+fn database_lines(text: &str) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    if text.contains("'''") || text.contains("\"\"\"") {
+        return out;
+    }
+    let mut alias: Option<String> = None;
+    for (index, line) in text.split('\n').enumerate() {
+        let body = line.trim_start();
+        if let Some(rest) = body.strip_prefix('[') {
+            alias = dotted_key(rest).and_then(|(keys, _)| match keys.as_slice() {
+                [table, name] if table == "aliases" => Some(name.clone()),
+                _ => None,
+            });
+        } else if let (Some(name), Some((keys, _))) = (&alias, dotted_key(body)) {
+            if keys.len() == 1 && keys.first().is_some_and(|k| k == "database") {
+                out.entry(name.clone()).or_insert(index + 1);
+            }
+        }
+    }
+    out
 }
 
 /// Where a key is written in a TOML text: 1-based (line, column) of the key and of its value.
