@@ -90,7 +90,10 @@ impl<'o> Builder<'o> {
                     name: format!("--set {key}").into(),
                 };
                 cands.push(if secret {
-                    Cand::masked(source, value, mask())
+                    {
+                        let masked = mask_like(&value);
+                        Cand::masked(source, value, masked)
+                    }
                 } else {
                     Cand::new(source, value)
                 });
@@ -208,7 +211,30 @@ fn override_value(key: &str, text: &str, like: Option<&Value>) -> Result<Value, 
             "false" => Ok(Value::Bool(false)),
             _ => Err(bad("`true` or `false`")),
         },
+        // Lists and dicts (`CONFIG.hosts`, `OPTIONS`) are written as JSON of the same shape.
+        Some(Value::Array(_)) => match serde_json::from_str::<Value>(text) {
+            Ok(v @ Value::Array(_)) => Ok(v),
+            _ => Err(bad("a JSON list, e.g. `[\"redis://cache:6379/1\"]`")),
+        },
+        Some(Value::Object(_)) => match serde_json::from_str::<Value>(text) {
+            Ok(v @ Value::Object(_)) => Ok(v),
+            _ => Err(bad("a JSON object, e.g. `{\"sslmode\": \"require\"}`")),
+        },
         _ => Ok(Value::String(text.to_owned())),
+    }
+}
+
+/// The masked form of an overriding secret: a cache URL keeps all but its password, a list
+/// is masked item by item, anything else is `********` (an empty string stays empty).
+fn mask_like(value: &Value) -> Value {
+    match value {
+        Value::String(s) if s.is_empty() => Value::String(String::new()),
+        Value::String(s) => match crate::url::parse_cache_url(s) {
+            Ok(url) => Value::String(url.location(false)),
+            Err(_) => mask(),
+        },
+        Value::Array(items) => Value::Array(items.iter().map(mask_like).collect()),
+        _ => mask(),
     }
 }
 
