@@ -159,8 +159,8 @@ fn shell_quote(value: &str) -> String {
     }
 }
 
-/// Lays out rows as left-aligned columns.
-fn columns(header: &[&str], rows: &[Vec<String>]) -> String {
+/// Lays out rows as left-aligned columns separated by two spaces (the CLI's tables).
+pub fn columns(header: &[&str], rows: &[Vec<String>]) -> String {
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for row in rows {
         for (i, cell) in row.iter().enumerate() {

@@ -190,7 +190,7 @@ impl VerifyReport {
         let headers = [
             "SERVICE", "TARGET", "STATUS", "LATENCY", "VERSION", "DETAIL",
         ];
-        let rows: Vec<[String; 6]> = self
+        let rows: Vec<Vec<String>> = self
             .checks
             .iter()
             .map(|c| {
@@ -211,7 +211,7 @@ impl VerifyReport {
                         .collect::<Vec<_>>()
                         .join(" "),
                 };
-                [
+                vec![
                     c.label(),
                     c.target.clone(),
                     status.to_owned(),
@@ -221,29 +221,7 @@ impl VerifyReport {
                 ]
             })
             .collect();
-        let mut widths = headers.map(str::len);
-        for row in &rows {
-            for (w, cell) in widths.iter_mut().zip(row.iter()) {
-                *w = (*w).max(cell.chars().count());
-            }
-        }
-        let mut out = String::new();
-        let mut line = |cells: &[String]| {
-            let mut text = String::new();
-            for (i, (cell, w)) in cells.iter().zip(widths.iter()).enumerate() {
-                if i + 1 == cells.len() {
-                    text.push_str(cell);
-                } else {
-                    let _ = write!(text, "{cell:<w$}  ");
-                }
-            }
-            out.push_str(text.trim_end());
-            out.push('\n');
-        };
-        line(&headers.map(str::to_owned));
-        for row in &rows {
-            line(row);
-        }
+        let mut out = dbstack_core::render::columns(&headers, &rows);
         let failed_required = self.checks.iter().filter(|c| !c.ok && c.required).count();
         let failed_optional = self.checks.iter().filter(|c| !c.ok && !c.required).count();
         let passed = self.checks.len() - failed_required - failed_optional;
