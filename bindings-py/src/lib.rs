@@ -52,12 +52,12 @@ fn failure(kind: &str, message: String, source: &str) -> Value {
 /// Resolves a full call (inputs plus Vault answers) without I/O.
 #[pyfunction]
 fn stack_from_call(py: Python<'_>, call_json: &str) -> PyResult<Py<PyAny>> {
-    let answer = match serde_json::from_str::<ResolveCall>(call_json) {
+    let answer = match ResolveCall::from_json(call_json) {
         Ok(call) => match dbstack_core::resolve(&call.inputs, &call.vault) {
             Ok(res) => stack_answer(&res, Value::Null),
             Err(e) => ffi::error_answer(&e),
         },
-        Err(e) => failure("invalid_call", format!("invalid call: {e}"), "call"),
+        Err(e) => ffi::bad_call(&e),
     };
     to_py(py, &answer).map(Bound::unbind)
 }

@@ -4,7 +4,7 @@
 use serde_json::{json, Value};
 
 use crate::error::{Diagnostic, ResolveError, EXIT_CONFIG};
-use crate::input::{parse_call, ResolveCall};
+use crate::input::{parse_call, CallError, ResolveCall};
 use crate::resolution::Resolution;
 use crate::{render, resolve, schema};
 
@@ -12,11 +12,12 @@ fn failure(diagnostic: &Diagnostic) -> Value {
     json!({ "ok": false, "error": diagnostic })
 }
 
-fn bad_call(e: &serde_json::Error) -> Value {
+/// The answer to a call that is not JSON or not of the documented shape.
+pub fn bad_call(e: &CallError) -> Value {
     failure(&Diagnostic {
         kind: "invalid_call".into(),
-        message: format!("invalid call: {e}"),
-        source: format!("call:{}:{}", e.line(), e.column()),
+        message: format!("invalid call: {}", e.message),
+        source: e.source.clone(),
         exit_code: EXIT_CONFIG,
     })
 }

@@ -2,16 +2,13 @@
 
 use std::collections::BTreeMap;
 
-use std::fmt;
-
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Unexpected, Visitor};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
+use serde_json::{Map, Value};
 
 use crate::vault::VaultAnswers;
 
 /// The inputs of one resolution.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, Default, Serialize)]
 pub struct Inputs {
     /// The process environment (or a pasted `.env`).
     pub env: BTreeMap<String, String>,
@@ -27,8 +24,7 @@ pub struct Inputs {
 }
 
 /// What the runtime found on the pod's filesystem.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct KubeFacts {
     /// The service-account token file exists.
     pub token_present: bool,
@@ -37,8 +33,7 @@ pub struct KubeFacts {
 }
 
 /// A stack file: its name (for error messages) and its TOML text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StackSource {
     pub name: String,
     pub text: String,
@@ -46,10 +41,10 @@ pub struct StackSource {
 
 /// The JSON boundary of `resolve`: inputs plus the Vault answers the runtime obtained.
 ///
-/// Deserialized by hand (below), not with `#[serde(flatten)]`: flatten buffers the whole call
-/// in serde's `Content` and costs the WASM module about ten kilobytes. Same accepted JSON:
-/// every field optional, an unknown field is an error (`unknown field `x``, reported at
-/// the end of the call as flatten did).
+/// Read by [`ResolveCall::from_json`]: the JSON is parsed into a plain document and then
+/// checked field by field, so every binding shares one parser and the WASM module holds a
+/// single instance of serde_json's deserializer (a derived `Deserialize` per struct costs it
+/// kilobytes each). Every field is optional; an unknown field is an error.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ResolveCall {
     #[serde(flatten)]
@@ -60,6 +55,37 @@ pub struct ResolveCall {
     pub reveal: bool,
 }
 
+/// A call that is not JSON, or not of the documented shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CallError {
+    /// What is wrong, naming the field by its path (`env.PGPORT`).
+    pub message: String,
+    /// `call:<line>:<column>` for JSON that does not parse, `call:<path>` for a bad field.
+    pub source: String,
+}
+
+impl CallError {
+    pub(crate) fn at(path: &str, message: String) -> CallError {
+        CallError {
+            message,
+            source: if path.is_empty() {
+                "call".to_owned()
+            } else {
+                format!("call:{path}")
+            },
+        }
+    }
+
+    fn json(e: &serde_json::Error) -> CallError {
+        CallError {
+            message: e.to_string(),
+            source: format!("call:{}:{}", e.line(), e.column()),
+        }
+    }
+}
+
+/// The fields of [`Inputs`], in order.
+const INPUT_FIELDS: &[&str] = &["env", "kubernetes", "stack", "profile", "overrides"];
 const CALL_FIELDS: &[&str] = &[
     "env",
     "kubernetes",
@@ -70,97 +96,237 @@ const CALL_FIELDS: &[&str] = &[
     "reveal",
 ];
 
-/// The fields of [`Inputs`], in order.
-const INPUT_FIELDS: &[&str] = &["env", "kubernetes", "stack", "profile", "overrides"];
-
-impl<'de> Deserialize<'de> for ResolveCall {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_struct("ResolveCall", CALL_FIELDS, CallVisitor { plan: false })
+impl ResolveCall {
+    /// Parses the JSON call of `resolve` / `explain`.
+    pub fn from_json(text: &str) -> Result<ResolveCall, CallError> {
+        parse_call(text, false)
     }
 }
 
-/// Parses the JSON call of `resolve`/`explain`, or with `plan` the [`Inputs`] of `plan` (then
-/// `vault` and `reveal` are unknown fields and the messages are those of `Inputs`' derived
-/// `Deserialize`). One visitor for both, so the WASM module holds one instance of
-/// serde_json's parser for calls instead of two.
-pub(crate) fn parse_call(text: &str, plan: bool) -> Result<ResolveCall, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let name = if plan { "Inputs" } else { "ResolveCall" };
-    let call = de.deserialize_struct(name, CALL_FIELDS, CallVisitor { plan })?;
-    de.end()?;
+impl Inputs {
+    /// Parses the JSON inputs of `plan` (a call without `vault` and `reveal`).
+    pub fn from_json(text: &str) -> Result<Inputs, CallError> {
+        parse_call(text, true).map(|call| call.inputs)
+    }
+}
+
+pub(crate) fn parse_call(text: &str, plan: bool) -> Result<ResolveCall, CallError> {
+    let doc: Value = serde_json::from_str(text).map_err(|e| CallError::json(&e))?;
+    let fields = object(&doc, "")?;
+    known_fields(fields, "", if plan { INPUT_FIELDS } else { CALL_FIELDS })?;
+    let mut call = ResolveCall::default();
+    let inputs = &mut call.inputs;
+    if let Some(env) = present(fields, "env") {
+        inputs.env = string_map(env, "env")?;
+    }
+    if let Some(kube) = present(fields, "kubernetes") {
+        let facts = object(kube, "kubernetes")?;
+        known_fields(facts, "kubernetes", &["token_present", "namespace_file"])?;
+        inputs.kubernetes = KubeFacts {
+            token_present: boolean(facts, "kubernetes", "token_present")?,
+            namespace_file: string(facts, "kubernetes", "namespace_file")?,
+        };
+    }
+    if let Some(stack) = present(fields, "stack") {
+        let file = object(stack, "stack")?;
+        known_fields(file, "stack", &["name", "text"])?;
+        let required = |key: &str| {
+            string(file, "stack", key)?
+                .ok_or_else(|| CallError::at("stack", format!("`stack` has no `{key}`")))
+        };
+        inputs.stack = Some(StackSource {
+            name: required("name")?,
+            text: required("text")?,
+        });
+    }
+    inputs.profile = string(fields, "", "profile")?;
+    if let Some(overrides) = present(fields, "overrides") {
+        inputs.overrides = string_map(overrides, "overrides")?;
+    }
+    if let Some(vault) = present(fields, "vault") {
+        call.vault = VaultAnswers::from_value(vault)?;
+    }
+    call.reveal = boolean(fields, "", "reveal")?;
     Ok(call)
 }
 
-struct CallVisitor {
-    plan: bool,
+/// `parent.key`, or `key` at the top.
+pub(crate) fn child(parent: &str, key: &str) -> String {
+    if parent.is_empty() {
+        key.to_owned()
+    } else {
+        format!("{parent}.{key}")
+    }
 }
 
-impl<'de> Visitor<'de> for CallVisitor {
-    type Value = ResolveCall;
+/// A field that is present and not `null` (`null` means "not given", as for an absent one).
+pub(crate) fn present<'v>(fields: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+    fields.get(key).filter(|v| !v.is_null())
+}
 
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(if self.plan {
-            "struct Inputs"
-        } else {
-            "struct ResolveCall"
-        })
+pub(crate) fn object<'v>(
+    value: &'v Value,
+    path: &str,
+) -> Result<&'v Map<String, Value>, CallError> {
+    value.as_object().ok_or_else(|| {
+        let what = if path.is_empty() { "the call" } else { path };
+        CallError::at(path, format!("`{what}` must be a JSON object"))
+    })
+}
+
+pub(crate) fn known_fields(
+    fields: &Map<String, Value>,
+    path: &str,
+    known: &[&str],
+) -> Result<(), CallError> {
+    match fields.keys().find(|k| !known.contains(&k.as_str())) {
+        None => Ok(()),
+        Some(key) => Err(CallError::at(
+            &child(path, key),
+            format!(
+                "unknown field `{key}` (expected one of: {})",
+                known.join(", ")
+            ),
+        )),
+    }
+}
+
+pub(crate) fn string(
+    fields: &Map<String, Value>,
+    path: &str,
+    key: &str,
+) -> Result<Option<String>, CallError> {
+    match present(fields, key) {
+        None => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        Some(_) => {
+            let path = child(path, key);
+            Err(CallError::at(&path, format!("`{path}` must be a string")))
+        }
+    }
+}
+
+pub(crate) fn boolean(
+    fields: &Map<String, Value>,
+    path: &str,
+    key: &str,
+) -> Result<bool, CallError> {
+    match present(fields, key) {
+        None => Ok(false),
+        Some(Value::Bool(b)) => Ok(*b),
+        Some(_) => {
+            let path = child(path, key);
+            Err(CallError::at(
+                &path,
+                format!("`{path}` must be `true` or `false`"),
+            ))
+        }
+    }
+}
+
+/// An object of strings (`env`, `overrides`).
+fn string_map(value: &Value, path: &str) -> Result<BTreeMap<String, String>, CallError> {
+    let mut out = BTreeMap::new();
+    for (key, item) in object(value, path)? {
+        let Value::String(text) = item else {
+            let path = child(path, key);
+            return Err(CallError::at(&path, format!("`{path}` must be a string")));
+        };
+        out.insert(key.clone(), text.clone());
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vault::{VaultResult, VaultStatus};
+
+    fn source_of(text: &str) -> (String, String) {
+        let e = ResolveCall::from_json(text).unwrap_err();
+        (e.source, e.message)
     }
 
-    /// `Inputs` (derived) also accepts its fields as an array; `ResolveCall` never did.
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<ResolveCall, A::Error> {
-        if !self.plan {
-            return Err(de::Error::invalid_type(Unexpected::Seq, &self));
-        }
-        let mut call = ResolveCall::default();
-        let inputs = &mut call.inputs;
-        for i in 0..INPUT_FIELDS.len() {
-            let done = match i {
-                0 => seq.next_element()?.map(|v| inputs.env = v),
-                1 => seq.next_element()?.map(|v| inputs.kubernetes = v),
-                2 => seq.next_element()?.map(|v| inputs.stack = v),
-                3 => seq.next_element()?.map(|v| inputs.profile = v),
-                _ => seq.next_element()?.map(|v| inputs.overrides = v),
-            }
-            .is_none();
-            if done {
-                break;
-            }
-        }
-        Ok(call)
+    #[test]
+    fn a_full_call_is_read() {
+        let call = ResolveCall::from_json(
+            r#"{"env": {"A": "1"}, "kubernetes": {"token_present": true, "namespace_file": "ns"},
+                "stack": {"name": "s.toml", "text": "x"}, "profile": "production",
+                "overrides": {"k": "v"}, "reveal": true,
+                "vault": {"status": {"state": "failed", "error": {"kind": "sealed",
+                          "source": "http://v", "status": 503, "message": "sealed"}},
+                          "auth": "token", "warnings": ["w"],
+                          "results": {"secret/x": {"kind": "kv2", "data": {"password": "p", "port": 5432}},
+                                      "database/creds/app": {"kind": "database_creds", "username": "u",
+                                          "password": "s", "lease_id": "l", "lease_duration": 60,
+                                          "renewable": true, "ignored": 1}}}}"#,
+        )
+        .unwrap();
+        assert_eq!(call.inputs.env["A"], "1");
+        assert!(call.inputs.kubernetes.token_present);
+        assert_eq!(call.inputs.kubernetes.namespace_file.as_deref(), Some("ns"));
+        assert_eq!(call.inputs.stack.unwrap().name, "s.toml");
+        assert_eq!(call.inputs.profile.as_deref(), Some("production"));
+        assert_eq!(call.inputs.overrides["k"], "v");
+        assert!(call.reveal);
+        let VaultStatus::Failed { error } = &call.vault.status else {
+            panic!("{:?}", call.vault.status)
+        };
+        assert_eq!(error.status, Some(503));
+        assert_eq!(call.vault.auth, Some(crate::vault::AuthMethod::Token));
+        assert_eq!(call.vault.warnings, ["w"]);
+        let VaultResult::Kv2 { data } = &call.vault.results["secret/x"] else {
+            panic!("not kv2")
+        };
+        assert_eq!(data["port"].expose(), "5432");
+        let VaultResult::DatabaseCreds { lease_duration, .. } =
+            &call.vault.results["database/creds/app"]
+        else {
+            panic!("not creds")
+        };
+        assert_eq!(*lease_duration, 60);
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ResolveCall, A::Error> {
-        let mut call = ResolveCall::default();
-        let mut seen = 0u8;
-        let mut unknown: Option<String> = None;
-        while let Some(key) = map.next_key::<String>()? {
-            let fields = if self.plan { INPUT_FIELDS } else { CALL_FIELDS };
-            let Some((i, name)) = fields.iter().enumerate().find(|(_, f)| **f == key) else {
-                if self.plan {
-                    return Err(de::Error::unknown_field(&key, INPUT_FIELDS));
-                }
-                unknown.get_or_insert(key);
-                map.next_value::<IgnoredAny>()?;
-                continue;
-            };
-            if seen & (1 << i) != 0 {
-                return Err(de::Error::duplicate_field(name));
-            }
-            seen |= 1 << i;
-            let inputs = &mut call.inputs;
-            match i {
-                0 => inputs.env = map.next_value()?,
-                1 => inputs.kubernetes = map.next_value()?,
-                2 => inputs.stack = map.next_value()?,
-                3 => inputs.profile = map.next_value()?,
-                4 => inputs.overrides = map.next_value()?,
-                5 => call.vault = map.next_value()?,
-                _ => call.reveal = map.next_value()?,
-            }
-        }
-        match unknown {
-            Some(key) => Err(de::Error::custom(format_args!("unknown field `{key}`"))),
-            None => Ok(call),
-        }
+    #[test]
+    fn absent_and_null_fields_take_their_defaults() {
+        let call = ResolveCall::from_json(r#"{"profile": null, "vault": null}"#).unwrap();
+        assert!(call.inputs.env.is_empty() && call.inputs.profile.is_none());
+        assert_eq!(call.vault, VaultAnswers::default());
+    }
+
+    #[test]
+    fn bad_calls_name_the_field() {
+        assert_eq!(
+            source_of(r#"{"env": {"PGPORT": 5432}}"#).0,
+            "call:env.PGPORT"
+        );
+        assert_eq!(source_of(r#"{"envv": {}}"#).0, "call:envv");
+        assert_eq!(
+            source_of(r#"{"kubernetes": {"token_present": "yes"}}"#).0,
+            "call:kubernetes.token_present"
+        );
+        assert_eq!(
+            source_of(r#"{"stack": {"name": "s.toml"}}"#).0,
+            "call:stack"
+        );
+        assert_eq!(
+            source_of(r#"{"vault": {"status": {"state": "maybe"}}}"#).0,
+            "call:vault.status.state"
+        );
+        assert_eq!(
+            source_of(
+                r#"{"vault": {"results": {"p": {"kind": "database_creds", "username": "u"}}}}"#
+            )
+            .0,
+            "call:vault.results.p.lease_duration"
+        );
+        assert_eq!(source_of("[1]").0, "call");
+        // JSON that does not parse: its line and column.
+        assert_eq!(source_of("{\n  \"env\": }").0, "call:2:10");
+        // `plan` takes inputs only.
+        assert_eq!(
+            Inputs::from_json(r#"{"reveal": true}"#).unwrap_err().source,
+            "call:reveal"
+        );
     }
 }

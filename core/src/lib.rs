@@ -20,7 +20,7 @@ pub mod url;
 pub mod vault;
 
 pub use error::{Diagnostic, ResolveError};
-pub use input::{Inputs, KubeFacts, ResolveCall, StackSource};
+pub use input::{CallError, Inputs, KubeFacts, ResolveCall, StackSource};
 pub use resolution::{Leaf, Resolution, Source, SourceKind, Warning};
 pub use resolve::{plan, resolve};
 pub use secret::Secret;

@@ -51,9 +51,3 @@ impl serde::Serialize for Secret {
         serializer.serialize_str(MASK)
     }
 }
-
-impl<'de> serde::Deserialize<'de> for Secret {
-    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Secret, D::Error> {
-        String::deserialize(deserializer).map(Secret)
-    }
-}

@@ -3,10 +3,8 @@
 //! the Agent Runtime stack.
 
 use std::collections::BTreeMap;
-use std::fmt;
 
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
-use serde::Deserialize;
+use serde_json::{Map, Value};
 
 use crate::catalog::ServiceKind;
 use crate::error::ResolveError;
@@ -117,77 +115,118 @@ impl Stack {
 
     /// Parses and validates a stack file.
     ///
-    /// `basic-toml` keeps no positions, so the line and column of a bad alias, service or
-    /// route are found in the text by [`locate_key`].
+    /// The TOML is read into a plain document first and then checked key by key here:
+    /// one parser instance for every table (serde-derived structs would instantiate
+    /// `basic-toml`'s deserializer per struct, about 25 KB of the WASM module), and every
+    /// message names the key in stack-file terms. `basic-toml` keeps no positions, so the
+    /// line and column of a bad key or value are found in the text by [`locate_key`].
     pub fn parse(source: &StackSource) -> Result<Stack, ResolveError> {
         let text = &source.text;
-        let raw: RawStack = basic_toml::from_str(text).map_err(|e| {
+        let parsed: Value = basic_toml::from_str(text).map_err(|e| {
             let message = e.to_string();
-            let message = strip_position(&message);
-            let (line, column) = toml_error_position(text, message, e.line_col());
+            let (line, column) = e.line_col().map_or((1, 1), |(l, c)| (l + 1, c + 1));
             ResolveError::InvalidStack {
                 file: source.name.clone(),
                 line,
                 column,
-                message: message.trim().to_owned(),
+                message: strip_position(&message).trim().to_owned(),
             }
         })?;
-        let at = |(line, column): (usize, usize), message: String| ResolveError::InvalidStack {
-            file: source.name.clone(),
-            line,
-            column,
-            message,
-        };
-        // Where `table.key`'s value is written (a header `[table.key]` counts), else 1:1.
-        let value_at = |table: &[&str], key: &str| {
-            locate_key(text, table, key).map_or((1, 1), |found| found.value)
+        let doc = Doc { source, text };
+        let no_keys = Map::new();
+        // A TOML document is always a table.
+        let root = parsed.as_object().unwrap_or(&no_keys);
+        doc.known_keys(root, &[], &["aliases", "routes", "vault"])?;
+
+        let vault = doc.table(root, "vault")?.unwrap_or(&no_keys);
+        doc.known_keys(
+            vault,
+            &["vault"],
+            &["kv_mount", "kv_prefix", "database_mount"],
+        )?;
+        let defaults = VaultLayout::default();
+        let vault = VaultLayout {
+            kv_mount: doc
+                .string(vault, &["vault"], "kv_mount")?
+                .unwrap_or(defaults.kv_mount),
+            kv_prefix: doc
+                .string(vault, &["vault"], "kv_prefix")?
+                .unwrap_or(defaults.kv_prefix),
+            database_mount: doc
+                .string(vault, &["vault"], "database_mount")?
+                .unwrap_or(defaults.database_mount),
         };
 
         // One pass for the common `[aliases.<name>]` + `database = ...` form; any other form
         // is found by `locate_key` (a scan per alias).
         let database_lines = database_lines(text);
         let mut aliases = Vec::new();
-        for (name, raw_alias) in raw.aliases {
-            if !is_identifier(&name) {
-                return Err(at(
-                    value_at(&["aliases"], &name),
+        for (name, value) in doc.table(root, "aliases")?.unwrap_or(&no_keys) {
+            let table = ["aliases", name.as_str()];
+            if !is_identifier(name) {
+                return Err(doc.at_value(
+                    &["aliases"],
+                    name,
                     format!("alias `{name}` must be a Python identifier (letters, digits, `_`)"),
                 ));
             }
-            let service_name = raw_alias.service;
-            let service_at = || value_at(&["aliases", &name], "service");
+            let Some(fields) = value.as_object() else {
+                return Err(doc.at_value(
+                    &["aliases"],
+                    name,
+                    format!("alias `{name}` must be a table with a `service` key"),
+                ));
+            };
+            doc.known_keys(
+                fields,
+                &table,
+                &["service", "database", "vault_role", "url_env"],
+            )?;
+            let Some(service_name) = doc.string(fields, &table, "service")? else {
+                return Err(doc.at_value(
+                    &["aliases"],
+                    name,
+                    format!("alias `{name}` has no `service` (use `supabase` or `mariadb`)"),
+                ));
+            };
             let service = match ServiceKind::from_name(&service_name) {
                 Some(kind @ (ServiceKind::Supabase | ServiceKind::Mariadb)) => kind,
                 Some(_) => {
-                    return Err(at(
-                        service_at(),
+                    return Err(doc.at_value(
+                        &table,
+                        "service",
                         format!("alias `{name}` uses `{service_name}`, which is not a database (use `supabase` or `mariadb`)"),
                     ))
                 }
                 None => {
-                    return Err(at(
-                        service_at(),
+                    return Err(doc.at_value(
+                        &table,
+                        "service",
                         format!("unknown service `{service_name}` for alias `{name}` (known: supabase, mariadb)"),
                     ))
                 }
             };
-            let database_origin = match &raw_alias.database {
+            let database = doc.string(fields, &table, "database")?;
+            let database_origin = match &database {
                 Some(_) => {
-                    let line = match database_lines.get(&name) {
+                    let line = match database_lines.get(name) {
                         Some(line) => *line,
-                        None => value_at(&["aliases", &name], "database").0,
+                        None => doc.value_at(&table, "database").0,
                     };
                     format!("{}:{line}", source.name)
                 }
                 None => source.name.clone(),
             };
             aliases.push(Alias {
-                url_env: raw_alias.url_env.unwrap_or_else(|| default_url_env(&name)),
-                name,
+                url_env: match doc.string(fields, &table, "url_env")? {
+                    Some(var) => var,
+                    None => default_url_env(name),
+                },
+                vault_role: doc.string(fields, &table, "vault_role")?,
+                name: name.clone(),
                 service,
-                database: raw_alias.database,
+                database,
                 database_origin,
-                vault_role: raw_alias.vault_role,
             });
         }
         if !aliases.iter().any(|a| a.name == "default") {
@@ -212,40 +251,50 @@ impl Stack {
         }
 
         let mut routes = BTreeMap::new();
-        for (label, raw_route) in raw.routes {
-            let route_at = || value_at(&["routes"], &label);
-            if !is_identifier(&label) {
-                return Err(at(
-                    route_at(),
+        for (label, value) in doc.table(root, "routes")?.unwrap_or(&no_keys) {
+            if !is_identifier(label) {
+                return Err(doc.at_value(
+                    &["routes"],
+                    label,
                     format!(
                         "app label `{label}` must be a Python identifier (letters, digits, `_`)"
                     ),
                 ));
             }
-            let route = match raw_route {
-                RawRoute::All(alias) => Route {
+            let route = match value {
+                Value::String(alias) => Route {
                     read: alias.clone(),
                     write: alias.clone(),
-                    migrate: alias,
+                    migrate: alias.clone(),
                 },
-                RawRoute::Split {
-                    read,
-                    write,
-                    migrate,
-                } => {
-                    let write = write.unwrap_or_else(|| "default".into());
+                // A table of `read` / `write` / `migrate`; other keys are ignored.
+                Value::Object(ops) => {
+                    let table = ["routes", label.as_str()];
+                    let write = doc
+                        .string(ops, &table, "write")?
+                        .unwrap_or_else(|| "default".into());
                     Route {
-                        read: read.unwrap_or_else(|| write.clone()),
-                        migrate: migrate.unwrap_or_else(|| write.clone()),
+                        read: doc.string(ops, &table, "read")?.unwrap_or_else(|| write.clone()),
+                        migrate: doc
+                            .string(ops, &table, "migrate")?
+                            .unwrap_or_else(|| write.clone()),
                         write,
                     }
+                }
+                _ => {
+                    return Err(doc.at_value(
+                        &["routes"],
+                        label,
+                        format!("route `{label}` must be an alias name or a table of `read`, `write` and `migrate`"),
+                    ))
                 }
             };
             for target in [&route.read, &route.write, &route.migrate] {
                 if !aliases.iter().any(|a| &a.name == target) {
                     let known: Vec<&str> = aliases.iter().map(|a| a.name.as_str()).collect();
-                    return Err(at(
-                        route_at(),
+                    return Err(doc.at_value(
+                        &["routes"],
+                        label,
                         format!(
                             "route `{label}` points to unknown alias `{target}` (known: {})",
                             known.join(", ")
@@ -253,20 +302,14 @@ impl Stack {
                     ));
                 }
             }
-            routes.insert(label, route);
+            routes.insert(label.clone(), route);
         }
 
-        let raw_vault = raw.vault.unwrap_or_default();
-        let defaults = VaultLayout::default();
         Ok(Stack {
             origin: source.name.clone(),
             aliases,
             routes,
-            vault: VaultLayout {
-                kv_mount: raw_vault.kv_mount.unwrap_or(defaults.kv_mount),
-                kv_prefix: raw_vault.kv_prefix.unwrap_or(defaults.kv_prefix),
-                database_mount: raw_vault.database_mount.unwrap_or(defaults.database_mount),
-            },
+            vault,
         })
     }
 
@@ -502,148 +545,82 @@ fn strip_position(message: &str) -> &str {
     }
 }
 
-/// The text between the last `open` in `message` and the next `close`.
-fn between<'a>(message: &'a str, open: &str, close: char) -> Option<&'a str> {
-    let start = message.rfind(open)? + open.len();
-    let rest = message.get(start..)?;
-    rest.get(..rest.find(close)?)
+/// The parsed stack file, for checking its tables with errors at their place in the text.
+struct Doc<'a> {
+    source: &'a StackSource,
+    text: &'a str,
 }
 
-/// The 1-based position of a `basic-toml` error. Syntax and type errors carry their own
-/// (0-based) position; schema errors (an unknown or missing field, a route that is neither
-/// a string nor a table) are reported at the enclosing table, so the field is found in the
-/// text instead.
-fn toml_error_position(
-    text: &str,
-    message: &str,
-    reported: Option<(usize, usize)>,
-) -> (usize, usize) {
-    let reported = reported.map(|(line, column)| (line + 1, column + 1));
-    let table: Vec<&str> = match between(message, " for key `", '`') {
-        Some(path) => path.split('.').collect(),
-        None => Vec::new(),
-    };
-    let found = if let Some(field) = between(message, "unknown field `", '`') {
-        locate_key(text, &table, field).map(|found| found.key)
-    } else if message.starts_with("missing field") || message.starts_with("data did not match") {
-        table
-            .split_last()
-            .and_then(|(last, parent)| locate_key(text, parent, last))
-            .map(|found| found.value)
-    } else {
-        None
-    };
-    found.or(reported).unwrap_or((1, 1))
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawStack {
-    #[serde(default)]
-    aliases: BTreeMap<String, RawAlias>,
-    #[serde(default)]
-    routes: BTreeMap<String, RawRoute>,
-    vault: Option<RawVault>,
-}
-
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawAlias {
-    service: String,
-    database: Option<String>,
-    vault_role: Option<String>,
-    url_env: Option<String>,
-}
-
-/// A route: an alias name for all three, or a table of `read`/`write`/`migrate` (other keys
-/// ignored). Deserialized by hand: `#[serde(untagged)]` would buffer the value in serde's
-/// `Content` (kilobytes of the WASM module); the error stays untagged's message.
-enum RawRoute {
-    All(String),
-    Split {
-        read: Option<String>,
-        write: Option<String>,
-        migrate: Option<String>,
-    },
-}
-
-const ROUTE_MISMATCH: &str = "data did not match any variant of untagged enum RawRoute";
-
-impl<'de> Deserialize<'de> for RawRoute {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_any(RouteVisitor)
-    }
-}
-
-struct RouteVisitor;
-
-fn mismatch<T, E: de::Error>() -> Result<T, E> {
-    Err(E::custom(ROUTE_MISMATCH))
-}
-
-impl<'de> Visitor<'de> for RouteVisitor {
-    type Value = RawRoute;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(ROUTE_MISMATCH)
-    }
-
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<RawRoute, E> {
-        Ok(RawRoute::All(v.to_owned()))
-    }
-
-    fn visit_string<E: de::Error>(self, v: String) -> Result<RawRoute, E> {
-        Ok(RawRoute::All(v))
-    }
-
-    fn visit_bool<E: de::Error>(self, _: bool) -> Result<RawRoute, E> {
-        mismatch()
-    }
-
-    fn visit_i64<E: de::Error>(self, _: i64) -> Result<RawRoute, E> {
-        mismatch()
-    }
-
-    fn visit_u64<E: de::Error>(self, _: u64) -> Result<RawRoute, E> {
-        mismatch()
-    }
-
-    fn visit_f64<E: de::Error>(self, _: f64) -> Result<RawRoute, E> {
-        mismatch()
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, _: A) -> Result<RawRoute, A::Error> {
-        mismatch()
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawRoute, A::Error> {
-        let (mut read, mut write, mut migrate) = (None, None, None);
-        while let Some(key) = map.next_key::<String>()? {
-            let slot = match key.as_str() {
-                "read" => &mut read,
-                "write" => &mut write,
-                "migrate" => &mut migrate,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                    continue;
-                }
-            };
-            *slot = map.next_value::<Option<String>>().or_else(|_| mismatch())?;
+impl Doc<'_> {
+    fn error(&self, (line, column): (usize, usize), message: String) -> ResolveError {
+        ResolveError::InvalidStack {
+            file: self.source.name.clone(),
+            line,
+            column,
+            message,
         }
-        Ok(RawRoute::Split {
-            read,
-            write,
-            migrate,
-        })
     }
-}
 
-#[derive(Deserialize, Default)]
-#[serde(deny_unknown_fields)]
-struct RawVault {
-    kv_mount: Option<String>,
-    kv_prefix: Option<String>,
-    database_mount: Option<String>,
+    /// Where `table.key`'s value is written (a header `[table.key]` counts), else 1:1.
+    fn value_at(&self, table: &[&str], key: &str) -> (usize, usize) {
+        locate_key(self.text, table, key).map_or((1, 1), |found| found.value)
+    }
+
+    fn at_value(&self, table: &[&str], key: &str, message: String) -> ResolveError {
+        self.error(self.value_at(table, key), message)
+    }
+
+    /// An unknown key is an error at the key (a misspelling would otherwise be ignored).
+    fn known_keys(
+        &self,
+        fields: &Map<String, Value>,
+        table: &[&str],
+        known: &[&str],
+    ) -> Result<(), ResolveError> {
+        let Some(key) = fields.keys().find(|k| !known.contains(&k.as_str())) else {
+            return Ok(());
+        };
+        let place = match table {
+            [] => "at the top level".to_owned(),
+            _ => format!("in `[{}]`", table.join(".")),
+        };
+        let at = locate_key(self.text, table, key).map_or((1, 1), |found| found.key);
+        Err(self.error(
+            at,
+            format!("unknown key `{key}` {place} (known: {})", known.join(", ")),
+        ))
+    }
+
+    /// The top-level table `key`, if present.
+    fn table<'v>(
+        &self,
+        root: &'v Map<String, Value>,
+        key: &str,
+    ) -> Result<Option<&'v Map<String, Value>>, ResolveError> {
+        match root.get(key) {
+            None => Ok(None),
+            Some(Value::Object(map)) => Ok(Some(map)),
+            Some(_) => Err(self.at_value(&[], key, format!("`{key}` must be a table"))),
+        }
+    }
+
+    /// The string under `key`, if present.
+    fn string(
+        &self,
+        fields: &Map<String, Value>,
+        table: &[&str],
+        key: &str,
+    ) -> Result<Option<String>, ResolveError> {
+        match fields.get(key) {
+            None => Ok(None),
+            Some(Value::String(text)) => Ok(Some(text.clone())),
+            Some(_) => {
+                let mut path = table.to_vec();
+                path.push(key);
+                Err(self.at_value(table, key, format!("`{}` must be a string", path.join("."))))
+            }
+        }
+    }
 }
 
 /// The order of [`Stack::aliases`]: `default` first, then by name.
@@ -744,7 +721,45 @@ mod tests {
             parse("[aliases.default]\nservice = \"supabase\"\n[aliases.x]\nservice = \"redis\"\n"),
             Err("s.toml:4:11".into())
         );
+        // A value of the wrong type: the value.
+        assert_eq!(
+            parse("[aliases.default]\nservice = \"supabase\"\ndatabase = 5\n"),
+            Err("s.toml:3:12".into())
+        );
+        assert_eq!(parse("aliases = 1\n"), Err("s.toml:1:11".into()));
+        assert_eq!(
+            parse("[aliases.default]\nservice = \"supabase\"\n[routes.x]\nread = true\n"),
+            Err("s.toml:4:8".into())
+        );
+        // A missing service: the alias.
+        assert_eq!(
+            parse("[aliases.default]\ndatabase = \"x\"\n"),
+            Err("s.toml:1:1".into())
+        );
         assert_eq!(parse("[aliases.default]\nservice = \"supabase\"\n"), Ok(()));
+    }
+
+    #[test]
+    fn stack_errors_say_what_is_expected() {
+        let message = |text: &str| match Stack::parse(&StackSource {
+            name: "s.toml".into(),
+            text: text.into(),
+        }) {
+            Err(ResolveError::InvalidStack { message, .. }) => message,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(
+            message("[aliases.default]\nservice = \"supabase\"\ndatabse = \"x\"\n"),
+            "unknown key `databse` in `[aliases.default]` (known: service, database, vault_role, url_env)"
+        );
+        assert_eq!(
+            message("[aliases.default]\nservice = \"supabase\"\ndatabase = 5\n"),
+            "`aliases.default.database` must be a string"
+        );
+        assert_eq!(
+            message("[aliases.default]\ndatabase = \"x\"\n"),
+            "alias `default` has no `service` (use `supabase` or `mariadb`)"
+        );
     }
 
     #[test]

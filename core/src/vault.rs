@@ -3,11 +3,10 @@
 
 use std::collections::BTreeMap;
 
-use std::fmt;
-
-use serde::de::{self, Deserializer, IgnoredAny, MapAccess, Visitor};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
+use crate::input::{child, known_fields, object, present, string, CallError};
 use crate::secret::Secret;
 
 /// How the runtime authenticates to Vault.
@@ -89,8 +88,7 @@ pub enum ReadKind {
 }
 
 /// What the runtime brings back from Vault.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-#[serde(default)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct VaultAnswers {
     pub status: VaultStatus,
     /// Auth method actually used, when Vault was contacted.
@@ -103,8 +101,7 @@ pub struct VaultAnswers {
 
 /// Overall outcome of talking to Vault.
 ///
-/// `{"state": "ok"}`, `{"state": "failed", "error": {...}}`. Deserialized by hand (below):
-/// serde's internally tagged enums buffer the value in `Content`, which costs the WASM module.
+/// `{"state": "ok"}`, `{"state": "failed", "error": {...}}`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum VaultStatus {
@@ -132,7 +129,7 @@ pub struct VaultFailure {
 
 /// The answer to one read: `{"kind": "kv2", "data": {...}}` or
 /// `{"kind": "database_creds", "username", "password", "lease_id", "lease_duration",
-/// "renewable"}`; other fields are ignored. Deserialized by hand (below), like [`VaultStatus`].
+/// "renewable"}`; other fields are ignored.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum VaultResult {
@@ -148,125 +145,167 @@ pub enum VaultResult {
     },
 }
 
-const STATES: &[&str] = &["not_contacted", "ok", "failed"];
-const RESULT_KINDS: &[&str] = &["kv2", "database_creds"];
-
-/// A field seen twice.
-fn once<T, E: de::Error>(slot: &mut Option<T>, value: T, name: &'static str) -> Result<(), E> {
-    if slot.is_some() {
-        return Err(E::duplicate_field(name));
-    }
-    *slot = Some(value);
-    Ok(())
-}
-
-fn required<T, E: de::Error>(slot: Option<T>, name: &'static str) -> Result<T, E> {
-    slot.ok_or_else(|| E::missing_field(name))
-}
-
-impl<'de> Deserialize<'de> for VaultStatus {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(StatusVisitor)
-    }
-}
-
-struct StatusVisitor;
-
-impl<'de> Visitor<'de> for StatusVisitor {
-    type Value = VaultStatus;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("internally tagged enum VaultStatus")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<VaultStatus, A::Error> {
-        let mut state: Option<usize> = None;
-        let mut error: Option<VaultFailure> = None;
-        while let Some(key) = map.next_key::<String>()? {
-            match key.as_str() {
-                "state" => {
-                    let name = map.next_value::<String>()?;
-                    let Some(i) = STATES.iter().position(|s| *s == name) else {
-                        return Err(de::Error::unknown_variant(&name, STATES));
-                    };
-                    once(&mut state, i, "state")?;
-                }
-                "error" => once(&mut error, map.next_value()?, "error")?,
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+impl VaultAnswers {
+    /// Reads the `vault` field of a call (see [`crate::ResolveCall::from_json`]).
+    pub(crate) fn from_value(value: &Value) -> Result<VaultAnswers, CallError> {
+        let fields = object(value, "vault")?;
+        known_fields(fields, "vault", &["status", "auth", "results", "warnings"])?;
+        let mut answers = VaultAnswers::default();
+        if let Some(status) = present(fields, "status") {
+            answers.status = VaultStatus::from_value(status)?;
+        }
+        answers.auth = match string(fields, "vault", "auth")?.as_deref() {
+            None => None,
+            Some("token") => Some(AuthMethod::Token),
+            Some("kubernetes") => Some(AuthMethod::Kubernetes),
+            Some("approle") => Some(AuthMethod::Approle),
+            Some(other) => return Err(CallError::at(
+                "vault.auth",
+                format!(
+                    "unknown auth method `{other}` (expected one of: token, kubernetes, approle)"
+                ),
+            )),
+        };
+        if let Some(results) = present(fields, "results") {
+            for (path, result) in object(results, "vault.results")? {
+                let at = format!("vault.results.{path}");
+                answers
+                    .results
+                    .insert(path.clone(), VaultResult::from_value(result, &at)?);
             }
         }
-        match required(state, "state")? {
-            0 => Ok(VaultStatus::NotContacted),
-            1 => Ok(VaultStatus::Ok),
-            _ => Ok(VaultStatus::Failed {
-                error: required(error, "error")?,
-            }),
-        }
-    }
-}
-
-impl<'de> Deserialize<'de> for VaultResult {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        deserializer.deserialize_map(ResultVisitor)
-    }
-}
-
-struct ResultVisitor;
-
-impl<'de> Visitor<'de> for ResultVisitor {
-    type Value = VaultResult;
-
-    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("internally tagged enum VaultResult")
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<VaultResult, A::Error> {
-        let mut kind: Option<usize> = None;
-        let mut data: Option<BTreeMap<String, Secret>> = None;
-        let mut username: Option<String> = None;
-        let mut password: Option<Secret> = None;
-        let mut lease_id: Option<String> = None;
-        let mut lease_duration: Option<u64> = None;
-        let mut renewable: Option<bool> = None;
-        while let Some(key) = map.next_key::<String>()? {
-            // A field of the other kind is ignored, as serde's tagged enum did.
-            let wanted = |k: usize| kind.map_or(true, |kind| kind == k);
-            match key.as_str() {
-                "kind" => {
-                    let name = map.next_value::<String>()?;
-                    let Some(i) = RESULT_KINDS.iter().position(|s| *s == name) else {
-                        return Err(de::Error::unknown_variant(&name, RESULT_KINDS));
-                    };
-                    once(&mut kind, i, "kind")?;
-                }
-                "data" if wanted(0) => once(&mut data, map.next_value()?, "data")?,
-                "username" if wanted(1) => once(&mut username, map.next_value()?, "username")?,
-                "password" if wanted(1) => once(&mut password, map.next_value()?, "password")?,
-                "lease_id" if wanted(1) => once(&mut lease_id, map.next_value()?, "lease_id")?,
-                "lease_duration" if wanted(1) => {
-                    once(&mut lease_duration, map.next_value()?, "lease_duration")?;
-                }
-                "renewable" if wanted(1) => {
-                    once(&mut renewable, map.next_value()?, "renewable")?;
-                }
-                _ => {
-                    map.next_value::<IgnoredAny>()?;
-                }
+        if let Some(warnings) = present(fields, "warnings") {
+            let Value::Array(items) = warnings else {
+                return Err(CallError::at(
+                    "vault.warnings",
+                    "`vault.warnings` must be a list of strings".into(),
+                ));
+            };
+            for item in items {
+                let Value::String(text) = item else {
+                    return Err(CallError::at(
+                        "vault.warnings",
+                        "`vault.warnings` must be a list of strings".into(),
+                    ));
+                };
+                answers.warnings.push(text.clone());
             }
         }
-        if required(kind, "kind")? == 0 {
-            return Ok(VaultResult::Kv2 {
-                data: required(data, "data")?,
-            });
-        }
-        Ok(VaultResult::DatabaseCreds {
-            username: required(username, "username")?,
-            password: required(password, "password")?,
-            lease_id: required(lease_id, "lease_id")?,
-            lease_duration: required(lease_duration, "lease_duration")?,
-            renewable: required(renewable, "renewable")?,
-        })
+        Ok(answers)
     }
+}
+
+impl VaultStatus {
+    /// `{"state": "ok"}`, `{"state": "failed", "error": {...}}`; other fields are ignored.
+    fn from_value(value: &Value) -> Result<VaultStatus, CallError> {
+        const AT: &str = "vault.status";
+        let fields = object(value, AT)?;
+        match required(fields, AT, "state")?.as_str() {
+            "not_contacted" => Ok(VaultStatus::NotContacted),
+            "ok" => Ok(VaultStatus::Ok),
+            "failed" => {
+                const ERROR: &str = "vault.status.error";
+                let Some(error) = present(fields, "error") else {
+                    return Err(CallError::at(
+                        AT,
+                        format!("`{AT}` is `failed` without an `error`"),
+                    ));
+                };
+                let error = object(error, ERROR)?;
+                known_fields(error, ERROR, &["kind", "source", "status", "message"])?;
+                let status = match present(error, "status") {
+                    None => None,
+                    Some(code) => Some(
+                        code.as_u64()
+                            .and_then(|c| u16::try_from(c).ok())
+                            .ok_or_else(|| {
+                                CallError::at(
+                                    "vault.status.error.status",
+                                    "`vault.status.error.status` must be an HTTP status code"
+                                        .into(),
+                                )
+                            })?,
+                    ),
+                };
+                Ok(VaultStatus::Failed {
+                    error: VaultFailure {
+                        kind: required(error, ERROR, "kind")?,
+                        source: required(error, ERROR, "source")?,
+                        status,
+                        message: required(error, ERROR, "message")?,
+                    },
+                })
+            }
+            other => Err(CallError::at(
+                "vault.status.state",
+                format!("unknown state `{other}` (expected one of: not_contacted, ok, failed)"),
+            )),
+        }
+    }
+}
+
+impl VaultResult {
+    /// `{"kind": "kv2", "data": {...}}` or `{"kind": "database_creds", ...}`; other fields
+    /// are ignored.
+    fn from_value(value: &Value, at: &str) -> Result<VaultResult, CallError> {
+        let fields = object(value, at)?;
+        match required(fields, at, "kind")?.as_str() {
+            "kv2" => {
+                let data_at = child(at, "data");
+                let Some(data) = present(fields, "data") else {
+                    return Err(CallError::at(at, format!("`{at}` has no `data`")));
+                };
+                let mut secrets = BTreeMap::new();
+                for (key, item) in object(data, &data_at)? {
+                    // Vault stores JSON: numbers and booleans are taken as their text.
+                    let text = match item {
+                        Value::String(text) => text.clone(),
+                        Value::Number(n) => n.to_string(),
+                        Value::Bool(b) => b.to_string(),
+                        _ => {
+                            let path = child(&data_at, key);
+                            return Err(CallError::at(&path, format!("`{path}` must be a string")));
+                        }
+                    };
+                    secrets.insert(key.clone(), Secret::from(text));
+                }
+                Ok(VaultResult::Kv2 { data: secrets })
+            }
+            "database_creds" => {
+                let lease_duration = present(fields, "lease_duration")
+                    .and_then(Value::as_u64)
+                    .ok_or_else(|| {
+                        CallError::at(
+                            &child(at, "lease_duration"),
+                            format!("`{at}` needs `lease_duration` in seconds"),
+                        )
+                    })?;
+                let renewable = match present(fields, "renewable") {
+                    Some(Value::Bool(b)) => *b,
+                    _ => {
+                        return Err(CallError::at(
+                            &child(at, "renewable"),
+                            format!("`{at}` needs `renewable` (`true` or `false`)"),
+                        ))
+                    }
+                };
+                Ok(VaultResult::DatabaseCreds {
+                    username: required(fields, at, "username")?,
+                    password: Secret::from(required(fields, at, "password")?),
+                    lease_id: required(fields, at, "lease_id")?,
+                    lease_duration,
+                    renewable,
+                })
+            }
+            other => Err(CallError::at(
+                &child(at, "kind"),
+                format!("unknown kind `{other}` (expected one of: kv2, database_creds)"),
+            )),
+        }
+    }
+}
+
+/// A string field that must be present.
+fn required(fields: &Map<String, Value>, at: &str, key: &str) -> Result<String, CallError> {
+    string(fields, at, key)?.ok_or_else(|| CallError::at(at, format!("`{at}` has no `{key}`")))
 }
