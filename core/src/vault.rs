@@ -159,12 +159,14 @@ impl VaultAnswers {
             Some("token") => Some(AuthMethod::Token),
             Some("kubernetes") => Some(AuthMethod::Kubernetes),
             Some("approle") => Some(AuthMethod::Approle),
-            Some(other) => return Err(CallError::at(
-                "vault.auth",
-                format!(
+            Some(other) => {
+                return Err(CallError::at(
+                    "vault.auth",
+                    format!(
                     "unknown auth method `{other}` (expected one of: token, kubernetes, approle)"
                 ),
-            )),
+                ))
+            }
         };
         if let Some(results) = present(fields, "results") {
             for (path, result) in object(results, "vault.results")? {
