@@ -209,8 +209,8 @@ impl Stack {
             let database = doc.string(fields, &table, "database")?;
             let database_origin = match &database {
                 Some(_) => {
-                    let line = match database_lines.get(name) {
-                        Some(line) => *line,
+                    let line = match database_lines.iter().find(|(alias, _)| alias == name) {
+                        Some((_, line)) => *line,
                         None => doc.value_at(&table, "database").0,
                     };
                     format!("{}:{line}", source.name)
@@ -333,10 +333,11 @@ fn is_identifier(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// The line of `database = ...` under each `[aliases.<name>]` header, in one pass. Texts
-/// with multi-line strings are left to [`locate_key`], which tracks them.
-fn database_lines(text: &str) -> BTreeMap<String, usize> {
-    let mut out = BTreeMap::new();
+/// The line of `database = ...` under each `[aliases.<name>]` header, in one pass (the
+/// first per alias counts). Texts with multi-line strings are left to [`locate_key`], which
+/// tracks them. A list, not a map: a stack has a handful of aliases.
+fn database_lines(text: &str) -> Vec<(String, usize)> {
+    let mut out: Vec<(String, usize)> = Vec::new();
     if text.contains("'''") || text.contains("\"\"\"") {
         return out;
     }
@@ -350,7 +351,9 @@ fn database_lines(text: &str) -> BTreeMap<String, usize> {
             });
         } else if let (Some(name), Some((keys, _))) = (&alias, dotted_key(body)) {
             if keys.len() == 1 && keys.first().is_some_and(|k| k == "database") {
-                out.entry(name.clone()).or_insert(index + 1);
+                if !out.iter().any(|(alias, _)| alias == name) {
+                    out.push((name.clone(), index + 1));
+                }
             }
         }
     }

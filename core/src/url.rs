@@ -701,6 +701,14 @@ pub fn parse_database_url(url: &str) -> Result<DatabaseConfig, UrlError> {
     // Python's own errors (the port) come before dbstack's stricter decoding errors.
     let port = parts.port()?.filter(|p| *p != 0);
     let pairs = parse_qsl(&parts.query, false)?;
+    // The option dj-database-url pops and rewrites for this scheme is held aside instead of
+    // inserted and removed (the rewritten key is appended, as after Python's `pop`).
+    let held_key = match parts.scheme.as_str() {
+        "mysql" | "mysql2" => Some("ssl-ca"),
+        "postgres" | "postgresql" | "pgsql" | "postgis" => Some("currentSchema"),
+        _ => None,
+    };
+    let mut held: Option<Value> = None;
     let mut options = Map::new();
     for (key, values) in group(&pairs) {
         let mut cast: Vec<Value> = values.into_iter().map(cast_option).collect();
@@ -709,7 +717,11 @@ pub fn parse_database_url(url: &str) -> Result<DatabaseConfig, UrlError> {
         } else {
             Value::Array(cast)
         };
-        options.insert(key.to_owned(), value);
+        if held_key == Some(key) {
+            held = Some(value);
+        } else {
+            options.insert(key.to_owned(), value);
+        }
     }
     let (user, password) = parts.userinfo();
     let user = decode(user.unwrap_or(""), Component::User)?;
@@ -720,7 +732,7 @@ pub fn parse_database_url(url: &str) -> Result<DatabaseConfig, UrlError> {
     match parts.scheme.as_str() {
         "sqlite" if name.is_empty() => name = ":memory:".to_owned(),
         "mysql" | "mysql2" => {
-            if let Some(ca) = options.shift_remove("ssl-ca") {
+            if let Some(ca) = held {
                 if truthy(&ca) {
                     let mut ssl = Map::new();
                     ssl.insert("ca".to_owned(), ca);
@@ -729,7 +741,7 @@ pub fn parse_database_url(url: &str) -> Result<DatabaseConfig, UrlError> {
             }
         }
         "postgres" | "postgresql" | "pgsql" | "postgis" => {
-            if let Some(schema) = options.shift_remove("currentSchema") {
+            if let Some(schema) = held {
                 if schema.is_array() {
                     return Err(UrlError::RepeatedOption {
                         key: "currentSchema",

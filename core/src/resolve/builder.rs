@@ -1,7 +1,7 @@
 //! Collects the candidates for each value, picks the winner by precedence and records
 //! what it overrode. Explicit overrides are applied here, so every leaf honours them.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use serde_json::Value;
 
@@ -53,7 +53,8 @@ pub(crate) struct Builder<'o> {
     leaves: Vec<Leaf>,
     warnings: Vec<Warning>,
     overrides: &'o BTreeMap<String, String>,
-    used: BTreeSet<&'o str>,
+    /// The overrides applied so far (a list: there are a few).
+    used: Vec<&'o str>,
 }
 
 impl<'o> Builder<'o> {
@@ -62,7 +63,7 @@ impl<'o> Builder<'o> {
             leaves: Vec::with_capacity(96),
             warnings: Vec::new(),
             overrides,
-            used: BTreeSet::new(),
+            used: Vec::new(),
         }
     }
 
@@ -81,7 +82,7 @@ impl<'o> Builder<'o> {
         let path = join(path);
         if !self.overrides.is_empty() {
             if let Some((key, text)) = self.overrides.get_key_value(path.as_str()) {
-                self.used.insert(key.as_str());
+                self.used.push(key.as_str());
                 let like = cands.iter().max_by_key(|c| c.source.kind).map(|c| &c.value);
                 let value = override_value(key, text, like)?;
                 let secret = cands.iter().any(|c| c.masked.is_some());
@@ -180,7 +181,7 @@ impl<'o> Builder<'o> {
         if let Some(unused) = self
             .overrides
             .keys()
-            .find(|k| !self.used.contains(k.as_str()))
+            .find(|k| !self.used.contains(&k.as_str()))
         {
             return Err(ResolveError::InvalidOverride {
                 key: unused.clone(),

@@ -9,7 +9,6 @@ pub mod context;
 mod databases;
 mod services;
 
-use std::collections::BTreeMap;
 
 use serde_json::{json, Value};
 
@@ -44,7 +43,7 @@ pub fn plan(inputs: &Inputs) -> Result<VaultPlan, ResolveError> {
 pub fn resolve(inputs: &Inputs, answers: &VaultAnswers) -> Result<Resolution, ResolveError> {
     let ctx = Context::new(inputs)?;
     let plan = vault_plan(&ctx);
-    let vault = VaultView::new(&ctx, &plan, answers);
+    let vault = VaultView::new(&plan, answers);
 
     if let (Some(failure), Profile::Production) = (vault.failure(), ctx.profile.value) {
         return Err(ResolveError::VaultRequired {
@@ -194,22 +193,19 @@ pub(crate) fn vault_plan(ctx: &Context<'_>) -> VaultPlan {
 pub(crate) struct VaultView<'a> {
     plan: &'a VaultPlan,
     answers: &'a VaultAnswers,
-    kv_paths: BTreeMap<ServiceKind, &'a str>,
+    /// The KV path of each service's static secret (a list: four services).
+    kv_paths: Vec<(ServiceKind, &'a str)>,
 }
 
 impl<'a> VaultView<'a> {
-    fn new(ctx: &Context<'_>, plan: &'a VaultPlan, answers: &'a VaultAnswers) -> VaultView<'a> {
-        let _ = ctx;
-        // Built with insert (the last read of a service wins, as `collect` did): collecting
-        // into a `BTreeMap` sorts first, which instantiates std's sort in the WASM module.
-        let mut kv_paths = BTreeMap::new();
-        for r in &plan.reads {
-            if let ReadKind::Kv2 { .. } = r.kind {
-                if let Some(k) = ServiceKind::from_name(&r.purpose) {
-                    kv_paths.insert(k, r.path.as_str());
-                }
-            }
-        }
+    fn new(plan: &'a VaultPlan, answers: &'a VaultAnswers) -> VaultView<'a> {
+        // The plan has one KV read per service.
+        let kv_paths = plan
+            .reads
+            .iter()
+            .filter(|r| matches!(r.kind, ReadKind::Kv2 { .. }))
+            .filter_map(|r| Some((ServiceKind::from_name(&r.purpose)?, r.path.as_str())))
+            .collect();
         VaultView {
             plan,
             answers,
@@ -241,7 +237,7 @@ impl<'a> VaultView<'a> {
     /// A KV field of a service's static secret, with its provenance.
     pub(crate) fn kv(&self, service: ServiceKind, field: &str) -> Option<(&'a Secret, Source)> {
         self.plan.settings.as_ref()?;
-        let path = *self.kv_paths.get(&service)?;
+        let path = self.kv_paths.iter().find(|(k, _)| *k == service)?.1;
         match self.answers.results.get(path)? {
             VaultResult::Kv2 { data } => data
                 .get(field)
