@@ -2,8 +2,6 @@
 //! app-label routes and the Vault layout. Parsed from TOML; the built-in default is
 //! the Agent Runtime stack.
 
-use std::collections::BTreeMap;
-
 use serde_json::{Map, Value};
 
 use crate::catalog::ServiceKind;
@@ -20,8 +18,8 @@ pub struct Stack {
     pub origin: String,
     /// Aliases in a stable order: `default` first, then by name.
     pub aliases: Vec<Alias>,
-    /// App label -> route, by app label.
-    pub routes: BTreeMap<String, Route>,
+    /// (app label, route), sorted by app label (a list: a stack has a few routes).
+    pub routes: Vec<(String, Route)>,
     pub vault: VaultLayout,
 }
 
@@ -90,19 +88,14 @@ impl Stack {
                     url_env: default_url_env("agent_db"),
                 },
             ],
-            routes: {
-                // Built with insert: `BTreeMap::from` sorts its array first.
-                let mut routes = BTreeMap::new();
-                routes.insert(
-                    "python_agent".to_owned(),
-                    Route {
-                        read: "agent_db".into(),
-                        write: "agent_db".into(),
-                        migrate: "agent_db".into(),
-                    },
-                );
-                routes
-            },
+            routes: vec![(
+                "python_agent".to_owned(),
+                Route {
+                    read: "agent_db".into(),
+                    write: "agent_db".into(),
+                    migrate: "agent_db".into(),
+                },
+            )],
             vault: VaultLayout::default(),
         }
     }
@@ -250,7 +243,7 @@ impl Stack {
             }
         }
 
-        let mut routes = BTreeMap::new();
+        let mut routes: Vec<(String, Route)> = Vec::new();
         for (label, value) in doc.table(root, "routes")?.unwrap_or(&no_keys) {
             if !is_identifier(label) {
                 return Err(doc.at_value(
@@ -302,7 +295,9 @@ impl Stack {
                     ));
                 }
             }
-            routes.insert(label.clone(), route);
+            // TOML keys are unique, so each label is new.
+            let at = routes.partition_point(|(other, _)| other < label);
+            routes.insert(at, (label.clone(), route));
         }
 
         Ok(Stack {
@@ -350,10 +345,11 @@ fn database_lines(text: &str) -> Vec<(String, usize)> {
                 _ => None,
             });
         } else if let (Some(name), Some((keys, _))) = (&alias, dotted_key(body)) {
-            if keys.len() == 1 && keys.first().is_some_and(|k| k == "database") {
-                if !out.iter().any(|(alias, _)| alias == name) {
-                    out.push((name.clone(), index + 1));
-                }
+            if keys.len() == 1
+                && keys.first().is_some_and(|k| k == "database")
+                && !out.iter().any(|(alias, _)| alias == name)
+            {
+                out.push((name.clone(), index + 1));
             }
         }
     }

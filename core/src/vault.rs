@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
-use crate::input::{child, known_fields, object, present, string, CallError};
+use crate::input::{known_fields, object, present, required, string, CallError};
 use crate::secret::Secret;
 
 /// How the runtime authenticates to Vault.
@@ -133,7 +133,8 @@ pub struct VaultFailure {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum VaultResult {
-    /// KV v2 `data.data` (string values; other JSON values are rendered as text).
+    /// KV v2 `data.data`: strings as they are, `null` as empty, other JSON values as their
+    /// JSON text ([`kv_text`]).
     Kv2 { data: BTreeMap<String, Secret> },
     /// Database credentials with their lease.
     DatabaseCreds {
@@ -148,7 +149,7 @@ pub enum VaultResult {
 impl VaultAnswers {
     /// Reads the `vault` field of a call (see [`crate::ResolveCall::from_json`]).
     pub(crate) fn from_value(value: &Value) -> Result<VaultAnswers, CallError> {
-        let fields = object(value, "vault")?;
+        let fields = object(value, "", "vault")?;
         known_fields(fields, "vault", &["status", "auth", "results", "warnings"])?;
         let mut answers = VaultAnswers::default();
         if let Some(status) = present(fields, "status") {
@@ -159,39 +160,31 @@ impl VaultAnswers {
             Some("token") => Some(AuthMethod::Token),
             Some("kubernetes") => Some(AuthMethod::Kubernetes),
             Some("approle") => Some(AuthMethod::Approle),
-            Some(other) => {
-                return Err(CallError::at(
-                    "vault.auth",
-                    format!(
-                    "unknown auth method `{other}` (expected one of: token, kubernetes, approle)"
-                ),
+            Some(_) => {
+                return Err(CallError::field(
+                    "vault",
+                    "auth",
+                    "must be `token`, `kubernetes` or `approle`",
                 ))
             }
         };
         if let Some(results) = present(fields, "results") {
-            for (path, result) in object(results, "vault.results")? {
-                let at = format!("vault.results.{path}");
+            for (path, result) in object(results, "vault", "results")? {
                 answers
                     .results
-                    .insert(path.clone(), VaultResult::from_value(result, &at)?);
+                    .insert(path.clone(), VaultResult::from_value(result, path)?);
             }
         }
         if let Some(warnings) = present(fields, "warnings") {
-            let Value::Array(items) = warnings else {
-                return Err(CallError::at(
-                    "vault.warnings",
-                    "`vault.warnings` must be a list of strings".into(),
-                ));
-            };
-            for item in items {
-                let Value::String(text) = item else {
-                    return Err(CallError::at(
-                        "vault.warnings",
-                        "`vault.warnings` must be a list of strings".into(),
-                    ));
-                };
-                answers.warnings.push(text.clone());
-            }
+            let texts = warnings.as_array().and_then(|items| {
+                items
+                    .iter()
+                    .map(|item| item.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<String>>>()
+            });
+            answers.warnings = texts.ok_or_else(|| {
+                CallError::field("vault", "warnings", "must be a list of strings")
+            })?;
         }
         Ok(answers)
     }
@@ -201,19 +194,20 @@ impl VaultStatus {
     /// `{"state": "ok"}`, `{"state": "failed", "error": {...}}`; other fields are ignored.
     fn from_value(value: &Value) -> Result<VaultStatus, CallError> {
         const AT: &str = "vault.status";
-        let fields = object(value, AT)?;
+        const ERROR: &str = "vault.status.error";
+        let fields = object(value, "vault", "status")?;
         match required(fields, AT, "state")?.as_str() {
             "not_contacted" => Ok(VaultStatus::NotContacted),
             "ok" => Ok(VaultStatus::Ok),
             "failed" => {
-                const ERROR: &str = "vault.status.error";
                 let Some(error) = present(fields, "error") else {
-                    return Err(CallError::at(
+                    return Err(CallError::field(
                         AT,
-                        format!("`{AT}` is `failed` without an `error`"),
+                        "error",
+                        "is required when the state is `failed`",
                     ));
                 };
-                let error = object(error, ERROR)?;
+                let error = object(error, AT, "error")?;
                 known_fields(error, ERROR, &["kind", "source", "status", "message"])?;
                 let status = match present(error, "status") {
                     None => None,
@@ -221,11 +215,7 @@ impl VaultStatus {
                         code.as_u64()
                             .and_then(|c| u16::try_from(c).ok())
                             .ok_or_else(|| {
-                                CallError::at(
-                                    "vault.status.error.status",
-                                    "`vault.status.error.status` must be an HTTP status code"
-                                        .into(),
-                                )
+                                CallError::field(ERROR, "status", "must be an HTTP status code")
                             })?,
                     ),
                 };
@@ -238,76 +228,79 @@ impl VaultStatus {
                     },
                 })
             }
-            other => Err(CallError::at(
-                "vault.status.state",
-                format!("unknown state `{other}` (expected one of: not_contacted, ok, failed)"),
+            _ => Err(CallError::field(
+                AT,
+                "state",
+                "must be `not_contacted`, `ok` or `failed`",
             )),
         }
     }
 }
 
 impl VaultResult {
-    /// `{"kind": "kv2", "data": {...}}` or `{"kind": "database_creds", ...}`; other fields
-    /// are ignored.
-    fn from_value(value: &Value, at: &str) -> Result<VaultResult, CallError> {
-        let fields = object(value, at)?;
-        match required(fields, at, "kind")?.as_str() {
+    /// `{"kind": "kv2", "data": {...}}` or `{"kind": "database_creds", ...}` at
+    /// `vault.results.<path>`; other fields are ignored.
+    fn from_value(value: &Value, path: &str) -> Result<VaultResult, CallError> {
+        let at = format!("vault.results.{path}");
+        let fields = object(value, "vault.results", path)?;
+        match required(fields, &at, "kind")?.as_str() {
             "kv2" => {
-                let data_at = child(at, "data");
                 let Some(data) = present(fields, "data") else {
-                    return Err(CallError::at(at, format!("`{at}` has no `data`")));
+                    return Err(CallError::field(&at, "data", "is required"));
                 };
+                // By insert: `collect` into a `BTreeMap` sorts first, which instantiates
+                // std's sort in the WASM module.
                 let mut secrets = BTreeMap::new();
-                for (key, item) in object(data, &data_at)? {
-                    // Vault stores JSON: numbers and booleans are taken as their text.
-                    let text = match item {
-                        Value::String(text) => text.clone(),
-                        Value::Number(n) => n.to_string(),
-                        Value::Bool(b) => b.to_string(),
-                        _ => {
-                            let path = child(&data_at, key);
-                            return Err(CallError::at(&path, format!("`{path}` must be a string")));
-                        }
-                    };
-                    secrets.insert(key.clone(), Secret::from(text));
+                for (key, item) in object(data, &at, "data")? {
+                    secrets.insert(key.clone(), Secret::from(kv_text(item)));
                 }
                 Ok(VaultResult::Kv2 { data: secrets })
             }
-            "database_creds" => {
-                let lease_duration = present(fields, "lease_duration")
+            "database_creds" => Ok(VaultResult::DatabaseCreds {
+                username: required(fields, &at, "username")?,
+                password: Secret::from(required(fields, &at, "password")?),
+                lease_id: required(fields, &at, "lease_id")?,
+                lease_duration: present(fields, "lease_duration")
                     .and_then(Value::as_u64)
                     .ok_or_else(|| {
-                        CallError::at(
-                            &child(at, "lease_duration"),
-                            format!("`{at}` needs `lease_duration` in seconds"),
-                        )
-                    })?;
-                let renewable = match present(fields, "renewable") {
+                        CallError::field(&at, "lease_duration", "must be a whole number of seconds")
+                    })?,
+                renewable: match present(fields, "renewable") {
                     Some(Value::Bool(b)) => *b,
                     _ => {
-                        return Err(CallError::at(
-                            &child(at, "renewable"),
-                            format!("`{at}` needs `renewable` (`true` or `false`)"),
+                        return Err(CallError::field(
+                            &at,
+                            "renewable",
+                            "must be `true` or `false`",
                         ))
                     }
-                };
-                Ok(VaultResult::DatabaseCreds {
-                    username: required(fields, at, "username")?,
-                    password: Secret::from(required(fields, at, "password")?),
-                    lease_id: required(fields, at, "lease_id")?,
-                    lease_duration,
-                    renewable,
-                })
-            }
-            other => Err(CallError::at(
-                &child(at, "kind"),
-                format!("unknown kind `{other}` (expected one of: kv2, database_creds)"),
+                },
+            }),
+            _ => Err(CallError::field(
+                &at,
+                "kind",
+                "must be `kv2` or `database_creds`",
             )),
         }
     }
 }
 
-/// A string field that must be present.
-fn required(fields: &Map<String, Value>, at: &str, key: &str) -> Result<String, CallError> {
-    string(fields, at, key)?.ok_or_else(|| CallError::at(at, format!("`{at}` has no `{key}`")))
+impl VaultResult {
+    /// A field of a KV v2 secret; `None` for another key or for database credentials.
+    pub fn kv_field(&self, key: &str) -> Option<&Secret> {
+        match self {
+            VaultResult::Kv2 { data } => data.get(key),
+            VaultResult::DatabaseCreds { .. } => None,
+        }
+    }
+}
+
+/// A KV v2 value as text: Vault stores JSON, so a port may be the number `5432`; `null` is
+/// empty and other values are their JSON text (the runtime reads Vault the same way).
+pub fn kv_text(value: &Value) -> String {
+    match value {
+        Value::String(text) => text.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
 }

@@ -23,8 +23,8 @@ const READ_DBSTACK: &str = r#"path "secret/data/dbstack/*" { capabilities = ["re
 
 fn kv_value(answers: &VaultAnswers, path: &str, key: &str) -> String {
     match answers.results.get(path) {
-        Some(VaultResult::Kv2 { data }) => data
-            .get(key)
+        Some(result @ VaultResult::Kv2 { .. }) => result
+            .kv_field(key)
             .unwrap_or_else(|| panic!("{path} has no `{key}`"))
             .expose()
             .to_owned(),

@@ -9,7 +9,6 @@ pub mod context;
 mod databases;
 mod services;
 
-
 use serde_json::{json, Value};
 
 use crate::catalog::ServiceKind;
@@ -238,12 +237,8 @@ impl<'a> VaultView<'a> {
     pub(crate) fn kv(&self, service: ServiceKind, field: &str) -> Option<(&'a Secret, Source)> {
         self.plan.settings.as_ref()?;
         let path = self.kv_paths.iter().find(|(k, _)| *k == service)?.1;
-        match self.answers.results.get(path)? {
-            VaultResult::Kv2 { data } => data
-                .get(field)
-                .map(|value| (value, src(SourceKind::Vault, format!("{path}#{field}")))),
-            VaultResult::DatabaseCreds { .. } => None,
-        }
+        let value = self.answers.results.get(path)?.kv_field(field)?;
+        Some((value, src(SourceKind::Vault, format!("{path}#{field}"))))
     }
 
     /// Dynamic credentials for a role: (username, password, source).

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use dbstack_core::secret::Secret;
-use dbstack_core::vault::{ReadKind, VaultFailure, VaultRead, VaultResult};
+use dbstack_core::vault::{kv_text, ReadKind, VaultFailure, VaultRead, VaultResult};
 use rustify::endpoint::Endpoint as _;
 use vaultrs::api::database::requests::GenerateCredentialsRequest;
 use vaultrs::api::database::responses::GenerateCredentialsResponse;
@@ -34,15 +34,8 @@ pub(crate) async fn perform(
                 })
                 .await?;
             let data = data
-                .into_iter()
-                .map(|(k, v)| {
-                    let text = match v {
-                        serde_json::Value::String(s) => s,
-                        serde_json::Value::Null => String::new(),
-                        other => other.to_string(),
-                    };
-                    (k, Secret::new(text))
-                })
+                .iter()
+                .map(|(k, v)| (k.clone(), Secret::new(kv_text(v))))
                 .collect();
             Ok(VaultResult::Kv2 { data })
         }
