@@ -6,6 +6,12 @@
 
 use wasm_bindgen::prelude::*;
 
+/// talc instead of std's dlmalloc: a few kilobytes smaller and faster; the module is
+/// single-threaded (no `atomics`), which is what talc's WASM allocator assumes.
+#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
+#[global_allocator]
+static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_allocator();
+
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = include_str!("types.d.ts");
 
