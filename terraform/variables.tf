@@ -19,3 +19,14 @@ variable "app_image" {
     error_message = "The image must be pinned by an explicit tag other than latest."
   }
 }
+
+variable "dbstack_image" {
+  type        = string
+  description = "Container image with the `dbstack` CLI, run by the vault-bootstrap Job; pinned by tag."
+  default     = "ghcr.io/dbstack/dbstack:0.1.0"
+
+  validation {
+    condition     = can(regex("^[^:]+(:[A-Za-z0-9_][A-Za-z0-9_.-]*)$", var.dbstack_image)) && !endswith(var.dbstack_image, ":latest")
+    error_message = "The image must be pinned by an explicit tag other than latest."
+  }
+}

@@ -1,8 +1,9 @@
 //! dbstack-wasm: the core's JSON boundary for JavaScript (browser and Node.js).
 //!
-//! Each export takes the call as a JS object (or its JSON text) and returns the answer
-//! as a JS object; the shapes are those of `dbstack_core::ffi` and of the CLI's `--json`.
-//! Errors are answers (`{"ok": false, "error": {...}}`), never exceptions.
+//! The package's `resolve`, `plan` and `explain` take the call as a JS object (or its JSON
+//! text) and return the answer as a JS object; the shapes are those of `dbstack_core::ffi`
+//! and of the CLI's `--json`. Errors are answers (`{"ok": false, "error": {...}}`), never
+//! exceptions.
 
 use wasm_bindgen::prelude::*;
 
@@ -15,53 +16,54 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = include_str!("types.d.ts");
 
-#[wasm_bindgen]
-extern "C" {
-    #[wasm_bindgen(js_namespace = JSON, js_name = stringify)]
-    fn json_stringify(value: &JsValue) -> String;
-    #[wasm_bindgen(js_namespace = JSON, js_name = parse)]
-    fn json_parse(text: &str) -> JsValue;
+// The module takes and answers JSON text (`__call`). The public `resolve`, `plan` and `explain` are
+// JavaScript (bindings-wasm/js/guard.js, appended to the generated glue by
+// scripts/lib/wasm.sh): they turn any input into JSON text or an `{ok: false}` answer
+// (Symbol, BigInt, circular objects, a `toJSON` answering `undefined`), refuse oversized
+// input before it reaches the module, and re-instantiate the module if it ever traps.
+// Checks there cost the module nothing; the core bounds a stack file's nesting itself.
+
+/// `resolve` over JSON text: the call in, the answer out.
+pub fn resolve(call: &str) -> String {
+    dbstack_core::ffi::resolve_json(call)
 }
 
-/// `JSON.stringify` of a value (for Rust callers and tests of the exports).
-pub fn to_json_text(value: &JsValue) -> String {
-    json_stringify(value)
+/// `plan` over JSON text: the Vault reads a resolution of these inputs needs.
+pub fn plan(inputs: &str) -> String {
+    dbstack_core::ffi::plan_json(inputs)
 }
 
-/// The call as JSON text: a string is taken as is, anything else is `JSON.stringify`d.
-fn call_text(input: &JsValue) -> String {
-    match input.as_string() {
-        Some(text) => text,
-        None if input.is_undefined() || input.is_null() => "{}".to_owned(),
-        None => json_stringify(input),
+/// `explain` over JSON text: every resolved value with its source and what it overrode.
+pub fn explain(call: &str) -> String {
+    dbstack_core::ffi::explain_json(call)
+}
+
+/// The one text export: 0 `resolve`, 1 `plan`, 2 `explain`, 3 the JSON Schema of the
+/// `dbstack.resolution/v1` document (the guard's `schema()` parses it); anything else traps
+/// the module as a bug would (the package's tests of the guard's restart). One export's string
+/// shims instead of five: the module's size budget is tight.
+#[wasm_bindgen(js_name = "__call")]
+pub fn call(which: u32, text: &str) -> String {
+    match which {
+        0 => resolve(text),
+        1 => plan(text),
+        2 => explain(text),
+        3 => dbstack_core::SCHEMA_JSON.to_owned(),
+        _ => trap(),
     }
 }
 
-/// Resolves environment, Kubernetes facts, stack file and Vault answers to the document.
-#[wasm_bindgen(unchecked_return_type = "ResolveAnswer")]
-pub fn resolve(
-    #[wasm_bindgen(unchecked_param_type = "ResolveCall | string")] input: JsValue,
-) -> JsValue {
-    json_parse(&dbstack_core::ffi::resolve_json(&call_text(&input)))
+/// A WebAssembly `unreachable` trap.
+fn trap() -> String {
+    #[cfg(target_arch = "wasm32")]
+    core::arch::wasm32::unreachable();
+    #[cfg(not(target_arch = "wasm32"))]
+    String::new()
 }
 
-/// The Vault reads a resolution of these inputs needs.
-#[wasm_bindgen(unchecked_return_type = "PlanAnswer")]
-pub fn plan(#[wasm_bindgen(unchecked_param_type = "Inputs | string")] input: JsValue) -> JsValue {
-    json_parse(&dbstack_core::ffi::plan_json(&call_text(&input)))
-}
-
-/// Every resolved value with its source and what it overrode, as a table and as rows.
-#[wasm_bindgen(unchecked_return_type = "ExplainAnswer")]
-pub fn explain(
-    #[wasm_bindgen(unchecked_param_type = "ResolveCall | string")] input: JsValue,
-) -> JsValue {
-    json_parse(&dbstack_core::ffi::explain_json(&call_text(&input)))
-}
-
-/// The JSON Schema of the `dbstack.resolution/v1` document.
-#[wasm_bindgen(unchecked_return_type = "object")]
-pub fn schema() -> JsValue {
-    // The schema's JSON text as is: no `serde_json::Value` is built for it in the module.
-    json_parse(dbstack_core::schema::SCHEMA_JSON)
+/// The version of this package: the Cargo workspace's, the same as `dbstack --version`, the
+/// Python package's and the npm package's (scripts/release.sh checks that they agree).
+#[wasm_bindgen]
+pub fn version() -> String {
+    env!("CARGO_PKG_VERSION").to_owned()
 }

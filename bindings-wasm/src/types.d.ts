@@ -12,7 +12,7 @@ export interface Inputs {
   overrides?: Record<string, string>;
 }
 
-export type AuthMethod = "token" | "kubernetes" | "approle";
+export type AuthMethod = "token" | "kubernetes" | "approle" | "agent";
 
 export interface VaultFailure {
   kind: string;
@@ -67,7 +67,7 @@ export interface Failure {
 }
 
 export interface Source {
-  kind: "override" | "vault" | "env" | "kubernetes" | "stack" | "default" | "fallback";
+  kind: "override" | "vault" | "env" | "kubernetes" | "stack" | "default" | "fallback" | "file" | "env-file";
   name: string;
 }
 
@@ -83,10 +83,15 @@ export interface DatabaseSettings {
   USER: string;
   PASSWORD: string;
   HOST: string;
-  PORT: number | "";
+  /** A number; `""` when unset; a string (`"1521"`) for oracle, mssql and mssqlms URLs (dj-database-url). */
+  PORT: number | string;
   CONN_MAX_AGE: number | null;
   CONN_HEALTH_CHECKS: boolean;
   DISABLE_SERVER_SIDE_CURSORS: boolean;
+  /** Present when the stack file sets `atomic_requests`. */
+  ATOMIC_REQUESTS?: boolean;
+  /** Django's `TEST` dict, present when the stack file sets `test`. */
+  TEST?: Record<string, unknown>;
   OPTIONS?: Record<string, unknown>;
 }
 
@@ -171,3 +176,13 @@ export interface ExplainRow {
 }
 
 export type ExplainAnswer = { ok: true; text: string; rows: ExplainRow[] } | Failure;
+
+/** Resolves environment, Kubernetes facts, stack file and Vault answers to the document.
+ * Never throws: every error, including an input JSON cannot carry, is an `{ok: false}` answer. */
+export function resolve(input?: ResolveCall | string | null): ResolveAnswer;
+/** The JSON Schema of the `dbstack.resolution/v1` document. */
+export function schema(): object;
+/** The Vault reads a resolution of these inputs needs (never throws). */
+export function plan(input?: Inputs | string | null): PlanAnswer;
+/** Every resolved value with its source and what it overrode, as a table and as rows (never throws). */
+export function explain(input?: ResolveCall | string | null): ExplainAnswer;

@@ -1,6 +1,6 @@
 // Compiled by `tsc --noEmit` in scripts/suites/wasm.sh: the generated declarations
 // (pkg/node/dbstack_wasm.d.ts) must describe the call, the answers and the document.
-import { resolve, plan, explain, schema } from "../pkg/node/dbstack_wasm";
+import { resolve, plan, explain, schema, version } from "../pkg/node/dbstack_wasm";
 import type { ResolveCall, ResolveAnswer, Resolution, DatabaseSettings, PlanAnswer, ExplainAnswer } from "../pkg/node/dbstack_wasm";
 
 const call: ResolveCall = {
@@ -15,7 +15,12 @@ const answer: ResolveAnswer = resolve(call);
 if (answer.ok) {
   const doc: Resolution = answer.resolution;
   const db: DatabaseSettings | undefined = doc.django.DATABASES["default"];
-  const port: number | "" | undefined = db?.PORT;
+  const port: number | string | undefined = db?.PORT;
+  // Present when the stack file sets them.
+  const atomic: boolean | undefined = db?.ATOMIC_REQUESTS;
+  const test: Record<string, unknown> | undefined = db?.TEST;
+  const maxAge: number | null | undefined = db?.CONN_MAX_AGE;
+  void [atomic, test, maxAge];
   const route: string | undefined = doc.routing.apps["python_agent"]?.read;
   const masked: string[] = answer.secret_paths;
   void [port, route, masked, doc.provenance["django.DATABASES.default.HOST"]?.source.kind];
@@ -32,3 +37,6 @@ const e: ExplainAnswer = explain(call);
 if (e.ok) void e.rows.map((row) => `${row.path} ${row.source.kind}:${row.source.name}`);
 const s: object = schema();
 void [fromText, s];
+
+const v: string = version();
+void v;

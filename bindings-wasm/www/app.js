@@ -168,9 +168,17 @@ function show(value) {
   return JSON.stringify(value);
 }
 
+/** A long value with line-break opportunities after `.` `/` `_` `,` `:` `=` `&` `?` (as `<wbr>`,
+ * so its text stays the same): a narrow column wraps `django.db.backends.postgresql` at its dots,
+ * never `development` in the middle. Short values are left whole. */
+function breakable(text) {
+  if (text.length <= 16) return text;
+  return text.split(/(?<=[./_,:=&?])/).flatMap((part, i) => (i ? [h("wbr"), part] : [part]));
+}
+
 function cell(value, path, secrets) {
   const secret = secrets.has(path);
-  return h("td", { class: secret ? "secret" : null, dataset: { path } }, show(value));
+  return h("td", { class: secret ? "secret" : null, dataset: { path } }, breakable(show(value)));
 }
 
 function table(headers, rows, attrs = {}) {
@@ -228,6 +236,27 @@ function renderDatabases(doc, secrets) {
     ),
   );
   setContent("databases", table(["alias", ...cols], rows, { id: "databases-table" }));
+  // How Django holds the connections: the rest of each dict (the stack file's [django] keys).
+  const conn = ["CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "ATOMIC_REQUESTS", "DISABLE_SERVER_SIDE_CURSORS", "TEST"];
+  const connRows = Object.entries(dbs).map(([alias, db]) =>
+    h(
+      "tr",
+      { dataset: { alias } },
+      h("th", {}, alias),
+      conn.map((c) => {
+        const td = cell(db[c], `django.DATABASES.${alias}.${c}`, secrets);
+        td.dataset.col = c;
+        return td;
+      }),
+    ),
+  );
+  // Long setting names may wrap after an underscore (never inside a word).
+  const wrappable = (name) => name.split("_").flatMap((part, i) => (i ? [h("wbr"), "_" + part] : [part]));
+  setContent(
+    "connections",
+    h("h3", {}, "Connections"),
+    table(["alias", ...conn.map(wrappable)], connRows, { id: "connections-table" }),
+  );
 }
 
 function renderRouting(doc) {
@@ -300,10 +329,10 @@ function renderProvenance(doc, secrets) {
     h(
       "tr",
       {},
-      h("td", {}, h("code", {}, path)),
+      h("td", {}, h("code", {}, breakable(path))),
       cell(p.value, path, secrets),
-      h("td", { class: `src src-${p.source?.kind}` }, `${p.source?.kind}:${p.source?.name}`),
-      h("td", { class: "muted" }, (p.overrode ?? []).map((o) => `${o.source.kind}:${o.source.name} = ${show(o.value)}`).join("; ")),
+      h("td", { class: `src src-${p.source?.kind}` }, breakable(`${p.source?.kind}:${p.source?.name}`)),
+      h("td", { class: "muted" }, breakable((p.overrode ?? []).map((o) => `${o.source.kind}:${o.source.name} = ${show(o.value)}`).join("; "))),
     ),
   );
   setContent("provenance", table(["path", "value", "source", "overrode"], rows, { id: "provenance-table" }));
@@ -453,6 +482,12 @@ function update() {
     }
   }
 
+  // The stack file: passed as written; its errors name stack.toml:line:column.
+  const stackText = $("stack").value;
+  const stack = stackText.trim() ? { name: "stack.toml", text: stackText } : null;
+  const stackError = $("stack-error");
+  stackError.hidden = true;
+
   const env = { ...parsed.env };
   const inCluster = $("incluster").checked;
   if (inCluster && !("KUBERNETES_SERVICE_HOST" in env)) env.KUBERNETES_SERVICE_HOST = "10.0.0.1";
@@ -460,6 +495,7 @@ function update() {
     env,
     kubernetes: { token_present: inCluster, namespace_file: inCluster ? $("namespace").value.trim() || null : null },
     profile: $("profile").value || null,
+    stack,
     vault,
     reveal: $("reveal").checked,
   };
@@ -468,7 +504,7 @@ function update() {
   let planAnswer;
   try {
     answer = resolve(call);
-    planAnswer = plan({ env: call.env, kubernetes: call.kubernetes, profile: call.profile });
+    planAnswer = plan({ env: call.env, kubernetes: call.kubernetes, profile: call.profile, stack });
   } catch (e) {
     answer = { ok: false, error: { kind: "internal", message: String(e), source: "", exit_code: 2 } };
   }
@@ -493,7 +529,11 @@ function update() {
     const err = answer.error ?? {};
     const line = parsed.lines[err.source];
     if (line) addLineError(line, err.message);
-    else {
+    else if (stack && String(err.source ?? "").startsWith("stack.toml:")) {
+      stackError.hidden = false;
+      stackError.textContent = err.message; // it names stack.toml:line:column
+      $("stack-box").open = true;
+    } else {
       banner.hidden = false;
       banner.replaceChildren(h("b", {}, `${err.kind ?? "error"}: `), err.message ?? "unknown error", err.source ? h("span", { class: "muted" }, ` (source: ${err.source})`) : null);
     }
@@ -527,7 +567,7 @@ async function main() {
       update();
     });
   };
-  for (const id of ["env", "vault", "namespace"]) $(id).addEventListener("input", schedule);
+  for (const id of ["env", "vault", "stack", "namespace"]) $(id).addEventListener("input", schedule);
   for (const id of ["profile", "incluster", "reveal"]) $(id).addEventListener("change", schedule);
   ta.addEventListener("scroll", () => {
     editorScrollTop = ta.scrollTop;

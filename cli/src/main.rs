@@ -30,6 +30,8 @@ enum Command {
     CheckInfra(command::check_infra::Args),
     /// Print the JSON Schema of the resolution document.
     Schema,
+    /// Vault set-up: the least-privilege policy of the stack, and bootstrap.
+    Vault(command::vault::Args),
 }
 
 fn main() -> ExitCode {
@@ -41,6 +43,7 @@ fn main() -> ExitCode {
         Command::Verify(args) => command::verify::run(&args),
         Command::CheckInfra(args) => command::check_infra::run(&args),
         Command::Schema => command::schema::run(),
+        Command::Vault(args) => command::vault::run(&args),
     };
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

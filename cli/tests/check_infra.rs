@@ -149,3 +149,52 @@ fn unparseable_input_exits_2_naming_the_file() {
         "terraform/modules/ragflow/variables.tf"
     );
 }
+
+#[test]
+fn outside_the_repository_root_suggests_the_flags() {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("check-infra-outside");
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dbstack(&["check-infra"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let text = String::from_utf8(out.stderr)
+        .unwrap()
+        .replace(&dir.display().to_string(), "<cwd>");
+    assert!(text.contains("--kubernetes DIR"), "{text}");
+    assert!(text.contains("--terraform DIR"), "{text}");
+    insta::assert_snapshot!("check_infra_outside_root", text);
+}
+
+/// Hostile input (issue 15) through the binary: a clear error on stderr naming the file and
+/// line, exit 2, in bounded time (the main thread's 8 MiB stack is not the protection).
+#[test]
+fn hostile_input_exits_2_naming_the_file() {
+    let dir = copy("hostile");
+    std::fs::write(
+        dir.join("kubernetes/deep.yaml"),
+        "- ".repeat(50_000) + "x\n",
+    )
+    .unwrap();
+    let out = dbstack(&["check-infra"], &dir);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(
+        stderr.contains("kubernetes/deep.yaml:1: nesting deeper than 64 levels"),
+        "{stderr}"
+    );
+    std::fs::remove_file(dir.join("kubernetes/deep.yaml")).unwrap();
+
+    let mut laughs = String::from("locals {\n  l0 = [\"ha\", \"ha\"]\n");
+    for i in 1..=40 {
+        laughs.push_str(&format!("  l{i} = [local.l{p}, local.l{p}]\n", p = i - 1));
+    }
+    std::fs::write(dir.join("terraform/laughs.tf"), laughs + "}\n").unwrap();
+    let out = dbstack(&["check-infra", "--json"], &dir);
+    assert_eq!(out.status.code(), Some(2));
+    let doc: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(doc["error"]["file"], "terraform/laughs.tf");
+    let message = doc["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("builds more than 1000000 values"),
+        "{message}"
+    );
+}

@@ -9,11 +9,17 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ServiceKind {
+    /// Supabase (PostgreSQL).
     Supabase,
+    /// Dragonfly (Redis protocol).
     Dragonfly,
+    /// RAGFlow.
     Ragflow,
+    /// RocketMQ.
     Rocketmq,
+    /// Vault (OpenBao).
     Vault,
+    /// MariaDB.
     Mariadb,
 }
 
@@ -34,12 +40,12 @@ impl ServiceKind {
     }
 
     /// Parses a service name as written in a stack file.
-    pub fn from_name(name: &str) -> Option<ServiceKind> {
+    pub(crate) fn from_name(name: &str) -> Option<ServiceKind> {
         ServiceKind::ALL.into_iter().find(|k| k.name() == name)
     }
 
     /// Provenance label of the built-in default of `field` (`supabase host`).
-    pub fn default_label(self, field: &str) -> &'static str {
+    pub(crate) fn default_label(self, field: &str) -> &'static str {
         /// The fields with a built-in default, and each service's labels for them (a table,
         /// not a `match` on (service, field): one lookup instead of thirty string compares).
         const FIELDS: [&str; 5] = ["host", "port", "user", "database", "engine"];
@@ -89,7 +95,7 @@ pub struct ServiceSpec {
     /// Name in stack files and Vault paths (`supabase`).
     pub name: &'static str,
     /// What it is, for people.
-    pub description: &'static str,
+    pub(crate) description: &'static str,
     /// Kubernetes Service name (`supabase-db`); `None` for the local-only fallback.
     pub k8s_service: Option<&'static str>,
     /// The port clients connect to.
@@ -103,11 +109,15 @@ pub struct ServiceSpec {
 /// A second port of a service, possibly on a companion Kubernetes Service.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ExtraPort {
-    pub name: &'static str,
+    /// The port's name.
+    pub(crate) name: &'static str,
+    /// The Kubernetes Service exposing it.
     pub k8s_service: &'static str,
+    /// The port number.
     pub port: u16,
 }
 
+/// The Supabase (PostgreSQL) service.
 pub const SUPABASE: ServiceSpec = ServiceSpec {
     name: "supabase",
     description: "Supabase PostgreSQL",
@@ -117,6 +127,7 @@ pub const SUPABASE: ServiceSpec = ServiceSpec {
     image: Some("supabase/postgres:15.8.1.060"),
 };
 
+/// The Dragonfly (Redis protocol) service.
 pub const DRAGONFLY: ServiceSpec = ServiceSpec {
     name: "dragonfly",
     description: "DragonflyDB (Redis protocol)",
@@ -126,7 +137,7 @@ pub const DRAGONFLY: ServiceSpec = ServiceSpec {
     image: Some("docker.dragonflydb.io/dragonflydb/dragonfly:v1.27.1"),
 };
 
-pub const RAGFLOW: ServiceSpec = ServiceSpec {
+pub(crate) const RAGFLOW: ServiceSpec = ServiceSpec {
     name: "ragflow",
     description: "RAGflow (vector search / RAG, HTTP)",
     k8s_service: Some("ragflow"),
@@ -135,6 +146,7 @@ pub const RAGFLOW: ServiceSpec = ServiceSpec {
     image: Some("infiniflow/ragflow:v0.17.2-slim"),
 };
 
+/// The RocketMQ name server.
 pub const ROCKETMQ: ServiceSpec = ServiceSpec {
     name: "rocketmq",
     description: "RocketMQ name server (+ broker)",
@@ -148,7 +160,7 @@ pub const ROCKETMQ: ServiceSpec = ServiceSpec {
     image: Some("apache/rocketmq:5.3.1"),
 };
 
-pub const VAULT: ServiceSpec = ServiceSpec {
+pub(crate) const VAULT: ServiceSpec = ServiceSpec {
     name: "vault",
     description: "HashiCorp Vault / OpenBao",
     k8s_service: Some("vault"),
@@ -157,6 +169,7 @@ pub const VAULT: ServiceSpec = ServiceSpec {
     image: Some("hashicorp/vault:1.18.3"),
 };
 
+/// The MariaDB service.
 pub const MARIADB: ServiceSpec = ServiceSpec {
     name: "mariadb",
     description: "MariaDB, local-development fallback only",
@@ -166,18 +179,184 @@ pub const MARIADB: ServiceSpec = ServiceSpec {
     image: None,
 };
 
+/// The services whose static secrets can live in KV v2 (`<kv_mount>/<kv_prefix>/<service>`),
+/// in read order: the default of the stack file's `[vault] kv_services`.
+pub(crate) const KV_SERVICES: [ServiceKind; 4] = [
+    ServiceKind::Supabase,
+    ServiceKind::Dragonfly,
+    ServiceKind::Ragflow,
+    ServiceKind::Rocketmq,
+];
+
 /// The default development fallback target.
-pub const DEFAULT_FALLBACK_URL: &str = "mysql://root@127.0.0.1:3306/agent_runtime";
+pub(crate) const DEFAULT_FALLBACK_URL: &str = "mysql://root@127.0.0.1:3306/agent_runtime";
 /// Default Kubernetes cluster domain.
-pub const DEFAULT_CLUSTER_DOMAIN: &str = "cluster.local";
+pub(crate) const DEFAULT_CLUSTER_DOMAIN: &str = "cluster.local";
 /// Default Kubernetes namespace when nothing names one.
 pub const DEFAULT_NAMESPACE: &str = "default";
 /// The router class every resolution installs.
-pub const ROUTER_CLASS: &str = "dbstack.django.Router";
+pub(crate) const ROUTER_CLASS: &str = "dbstack.django.Router";
+
+/// Django engine of the postgres, postgresql and pgsql schemes (and of `supabase` aliases).
+pub(crate) const ENGINE_POSTGRESQL: &str = "django.db.backends.postgresql";
+/// Django engine of the postgis scheme.
+pub(crate) const ENGINE_POSTGIS: &str = "django.contrib.gis.db.backends.postgis";
+/// Django engine of the mysql and mysql2 schemes (and of `mariadb` aliases).
+pub(crate) const ENGINE_MYSQL: &str = "django.db.backends.mysql";
+/// Django engine of the mysqlgis scheme.
+pub(crate) const ENGINE_MYSQLGIS: &str = "django.contrib.gis.db.backends.mysql";
+/// Django engine of the sqlite scheme.
+pub const ENGINE_SQLITE: &str = "django.db.backends.sqlite3";
+
+/// What dj-database-url 3.x's post-processing does to the dict of a scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemeQuirk {
+    /// Nothing.
+    Plain,
+    /// An empty `NAME` becomes `:memory:` (sqlite only, not spatialite).
+    MemoryName,
+    /// `PORT` is a string: `"1521"`, `""` (oracle, mssql, mssqlms).
+    StrPort,
+    /// The `ssl-ca` option becomes `OPTIONS.ssl = {"ca": ...}` (mysql, mysql2 only).
+    SslCa,
+    /// The `currentSchema` option becomes `OPTIONS.options = "-c search_path=..."` (the
+    /// PostgreSQL-based schemes; dbstack also checks `sslmode` there, as a libpq mode).
+    CurrentSchema,
+}
+
+/// One database URL scheme: dj-database-url 3.x's `ENGINE_SCHEMES` entry, the server
+/// `dbstack verify` speaks to for it (`None`: not probed, reported as skipped) and its quirk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbScheme {
+    /// The URL scheme.
+    pub scheme: &'static str,
+    /// The Django `ENGINE` it maps to.
+    pub engine: &'static str,
+    /// The server family `dbstack verify` probes; `None`: not probed.
+    pub(crate) family: Option<EngineFamily>,
+    /// How its URL is read.
+    pub(crate) quirk: SchemeQuirk,
+}
+
+const fn scheme(
+    scheme: &'static str,
+    engine: &'static str,
+    family: Option<EngineFamily>,
+    quirk: SchemeQuirk,
+) -> DbScheme {
+    DbScheme {
+        scheme,
+        engine,
+        family,
+        quirk,
+    }
+}
+
+const PG: Option<EngineFamily> = Some(EngineFamily::Postgres);
+const MY: Option<EngineFamily> = Some(EngineFamily::Mysql);
+const FILE: Option<EngineFamily> = Some(EngineFamily::Sqlite);
+
+/// Every scheme dj-database-url 3.0.1 registers (its `ENGINE_SCHEMES`), the one table the
+/// URL parser, `DatabaseConfig::scheme` and [`EngineFamily::of`] read. The first row of an
+/// engine is the scheme a config is written back with. `tests/url/generate.py` checks this
+/// list against the installed library.
+#[rustfmt::skip] // one row per line
+pub const DATABASE_SCHEMES: [DbScheme; 18] = {
+    use SchemeQuirk::{CurrentSchema as Cs, MemoryName, Plain, SslCa, StrPort};
+    [
+        scheme("postgres", ENGINE_POSTGRESQL, PG, Cs),
+        scheme("postgresql", ENGINE_POSTGRESQL, PG, Cs),
+        scheme("pgsql", ENGINE_POSTGRESQL, PG, Cs),
+        scheme("postgis", ENGINE_POSTGIS, PG, Cs),
+        scheme("timescale", "timescale.db.backends.postgresql", PG, Cs),
+        scheme("timescalegis", "timescale.db.backends.postgis", PG, Cs),
+        scheme("redshift", "django_redshift_backend", None, Cs),
+        scheme("cockroach", "django_cockroachdb", None, Plain),
+        scheme("mysql", ENGINE_MYSQL, MY, SslCa),
+        scheme("mysql2", ENGINE_MYSQL, MY, SslCa),
+        scheme("mysqlgis", ENGINE_MYSQLGIS, MY, Plain),
+        scheme("mysql-connector", "mysql.connector.django", MY, Plain),
+        scheme("sqlite", ENGINE_SQLITE, FILE, MemoryName),
+        scheme("spatialite", "django.contrib.gis.db.backends.spatialite", FILE, Plain),
+        scheme("oracle", "django.db.backends.oracle", None, StrPort),
+        scheme("oraclegis", "django.contrib.gis.db.backends.oracle", None, Plain),
+        scheme("mssql", "sql_server.pyodbc", None, StrPort),
+        scheme("mssqlms", "mssql", None, StrPort),
+    ]
+};
+
+impl DbScheme {
+    /// The row of a URL scheme (lower-case, as `urlsplit` gives it).
+    pub(crate) fn of_scheme(name: &str) -> Option<&'static DbScheme> {
+        DATABASE_SCHEMES.iter().find(|s| s.scheme == name)
+    }
+
+    /// The first row of a Django engine.
+    pub fn of_engine(engine: &str) -> Option<&'static DbScheme> {
+        DATABASE_SCHEMES.iter().find(|s| s.engine == engine)
+    }
+}
+
+/// The `BACKEND` of the cache dict.
+pub(crate) const REDIS_CACHE_BACKEND: &str = "django.core.cache.backends.redis.RedisCache";
+/// The `BACKEND` of the channel layer.
+pub(crate) const CHANNELS_REDIS_BACKEND: &str = "channels_redis.core.RedisChannelLayer";
+/// libpq's `sslmode` values, weakest first.
+pub const SSLMODES: [&str; 6] = [
+    "disable",
+    "allow",
+    "prefer",
+    "require",
+    "verify-ca",
+    "verify-full",
+];
+/// RAGflow's health endpoint, below its base URL.
+pub const RAGFLOW_HEALTH_PATH: &str = "/api/v1/system/healthz";
+/// Vault's health endpoint, below its address.
+pub const VAULT_HEALTH_PATH: &str = "/v1/sys/health";
+
+/// The kind of server a Django database engine talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EngineFamily {
+    /// PostgreSQL (postgresql, postgis, timescale).
+    Postgres,
+    /// MySQL / MariaDB (mysql, mysqlgis, mysql-connector).
+    Mysql,
+    /// A file (sqlite, spatialite): nothing to connect to.
+    Sqlite,
+}
+
+impl EngineFamily {
+    /// The family of an `ENGINE` value: its row of [`DATABASE_SCHEMES`], else by name (an
+    /// engine no scheme gives, e.g. dbstack's own `dbstack.django.db.backends.postgresql`);
+    /// `None` for a server `dbstack verify` does not probe.
+    pub fn of(engine: &str) -> Option<EngineFamily> {
+        if let Some(row) = DbScheme::of_engine(engine) {
+            return row.family;
+        }
+        if engine.contains("postgres") || engine.contains("postgis") {
+            Some(EngineFamily::Postgres)
+        } else if engine.contains("mysql") {
+            Some(EngineFamily::Mysql)
+        } else if engine.contains("sqlite") {
+            Some(EngineFamily::Sqlite)
+        } else {
+            None
+        }
+    }
+}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// `[vault] kv_services` is parsed into flags indexed by `ServiceKind as usize`.
+    #[test]
+    fn kv_services_are_the_first_service_kinds() {
+        for (i, kind) in KV_SERVICES.iter().enumerate() {
+            assert_eq!(*kind as usize, i);
+        }
+    }
 
     #[test]
     fn default_labels_name_the_service_and_field() {

@@ -4,10 +4,12 @@
 /// A variable dbstack reads.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct EnvVar {
+    /// The variable's name.
     pub name: &'static str,
     /// Holds a secret: never printed.
     pub secret: bool,
-    pub meaning: &'static str,
+    /// What it means, as the README lists it.
+    pub(crate) meaning: &'static str,
 }
 
 const fn var(name: &'static str, meaning: &'static str) -> EnvVar {
@@ -34,6 +36,9 @@ pub const KNOWN: &[EnvVar] = &[
     var("DBSTACK_CLUSTER_DOMAIN", "cluster DNS domain, default `cluster.local`"),
     var("DBSTACK_FALLBACK_URL", "development fallback database, default `mysql://root@127.0.0.1:3306/agent_runtime`"),
     var("DBSTACK_VAULT_TIMEOUT", "per-request Vault timeout (`2s`, `500ms`, or seconds), default 2s"),
+    var("DBSTACK_VAULT_DEADLINE", "how long a resolution keeps retrying while Vault answers 429 (rate limited), default 60s; other failures stay fast"),
+    var("DBSTACK_KV_REFRESH", "seconds between re-reads of the KV secrets by the credential keeper (1-86400), default 300"),
+    var("DBSTACK_KEEP_LEASES", "`true`: leave this process's dynamic leases to expire instead of revoking them at exit"),
     var("KUBERNETES_SERVICE_HOST", "set by Kubernetes in every pod; with the service-account token it means in-cluster"),
     var("POD_NAMESPACE", "namespace when the service-account namespace file is absent"),
     var("VAULT_ADDR", "Vault address; in a cluster with `VAULT_K8S_ROLE` set, default `http://vault.<ns>.svc.<domain>:8200`"),
@@ -41,7 +46,7 @@ pub const KNOWN: &[EnvVar] = &[
     var("VAULT_NAMESPACE", "Vault Enterprise / OpenBao namespace"),
     var("VAULT_CACERT", "PEM file of the CA that signed Vault's certificate"),
     var("VAULT_SKIP_VERIFY", "`true` disables TLS verification (a warning says so)"),
-    var("VAULT_AUTH_METHOD", "`token`, `kubernetes` or `approle`; default kubernetes in a cluster, token outside"),
+    var("VAULT_AUTH_METHOD", "`token`, `kubernetes`, `approle`, or `agent` (no login: `VAULT_ADDR` is a Vault/OpenBao Agent with `use_auto_auth_token`); default kubernetes in a cluster, token outside"),
     var("VAULT_K8S_ROLE", "Vault role for Kubernetes auth"),
     var("VAULT_K8S_MOUNT", "Kubernetes auth mount, default `kubernetes`"),
     var("VAULT_K8S_TOKEN_PATH", "service-account token file, default `/var/run/secrets/kubernetes.io/serviceaccount/token`"),
@@ -68,7 +73,13 @@ pub const KNOWN: &[EnvVar] = &[
     secret("ROCKETMQ_SECRET_KEY", "RocketMQ ACL secret key"),
 ];
 
-/// Whether `name` is a variable dbstack reads (`<ALIAS>_URL` of custom aliases excluded).
-pub fn is_known(name: &str) -> bool {
-    KNOWN.iter().any(|v| v.name == name)
+/// A boolean variable as Vault's and Kubernetes' tools write it (`1`, `true`, `yes`, `on`, `t`
+/// and their opposites, any case); `None` for anything else. The one boolean parser of every
+/// variable: `VAULT_SKIP_VERIFY` means the same to Vault reads and to `verify`.
+pub fn parse_bool(text: &str) -> Option<bool> {
+    match text.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" | "t" => Some(true),
+        "0" | "false" | "no" | "off" | "f" => Some(false),
+        _ => None,
+    }
 }

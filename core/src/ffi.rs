@@ -1,21 +1,21 @@
 //! The JSON boundary every binding uses: a call in, an answer out, errors as records.
 //! Python, WASM and the tests go through these functions, so they all see the same shapes.
 
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use crate::error::{Diagnostic, ResolveError, EXIT_CONFIG};
 use crate::input::{parse_call, CallError, ResolveCall};
-use crate::resolution::Resolution;
+use crate::resolution::{json_text, object, Overridden, Resolution};
 use crate::{render, resolve, schema};
 
 fn failure(diagnostic: &Diagnostic) -> Value {
-    json!({ "ok": false, "error": diagnostic })
+    object([("ok", Value::Bool(false)), ("error", diagnostic.to_json())])
 }
 
 /// The answer to a call that is not JSON or not of the documented shape.
 pub fn bad_call(e: &CallError) -> Value {
     failure(&Diagnostic {
-        kind: "invalid_call".into(),
+        kind: crate::error::DiagnosticKind::InvalidCall,
         message: format!("invalid call: {}", e.message),
         source: e.source.clone(),
         exit_code: EXIT_CONFIG,
@@ -23,7 +23,7 @@ pub fn bad_call(e: &CallError) -> Value {
 }
 
 /// Resolves a [`ResolveCall`] and returns the resolution with the paths of its secrets.
-pub fn resolve_value(call: &ResolveCall) -> Value {
+pub(crate) fn resolve_value(call: &ResolveCall) -> Value {
     match resolve::resolve(&call.inputs, &call.vault) {
         Ok(resolution) => answer(&resolution, call.reveal),
         Err(e) => failure(&e.to_diagnostic()),
@@ -32,17 +32,15 @@ pub fn resolve_value(call: &ResolveCall) -> Value {
 
 /// The success answer for a resolution.
 pub fn answer(resolution: &Resolution, reveal: bool) -> Value {
-    let secret_paths: Vec<String> = resolution
-        .leaves
-        .iter()
-        .filter(|l| l.is_secret())
-        .map(|l| l.dotted().to_owned())
-        .collect();
-    json!({
-        "ok": true,
-        "resolution": resolution.to_json(reveal),
-        "secret_paths": secret_paths,
-    })
+    let mut secret_paths: Vec<String> = Vec::new();
+    for leaf in &resolution.leaves {
+        leaf.secret_paths(&mut secret_paths);
+    }
+    object([
+        ("ok", Value::Bool(true)),
+        ("resolution", resolution.to_json(reveal)),
+        ("secret_paths", Value::from(secret_paths)),
+    ])
 }
 
 /// `resolve` over JSON text.
@@ -51,19 +49,19 @@ pub fn resolve_json(call: &str) -> String {
         Ok(call) => resolve_value(&call),
         Err(e) => bad_call(&e),
     };
-    value.to_string()
+    json_text(&value)
 }
 
 /// `plan` over JSON text: the Vault reads the inputs need.
 pub fn plan_json(inputs: &str) -> String {
     let value = match parse_call(inputs, true) {
         Ok(call) => match resolve::plan(&call.inputs) {
-            Ok(plan) => json!({ "ok": true, "plan": plan }),
+            Ok(plan) => object([("ok", Value::Bool(true)), ("plan", plan.to_json())]),
             Err(e) => failure(&e.to_diagnostic()),
         },
         Err(e) => bad_call(&e),
     };
-    value.to_string()
+    json_text(&value)
 }
 
 /// `explain` over JSON text: the provenance table as text and as rows.
@@ -75,7 +73,7 @@ pub fn explain_json(call: &str) -> String {
         },
         Err(e) => bad_call(&e),
     };
-    value.to_string()
+    json_text(&value)
 }
 
 /// The explain answer for a resolution.
@@ -84,15 +82,22 @@ pub fn explain_value(resolution: &Resolution, reveal: bool) -> Value {
         .leaves
         .iter()
         .map(|leaf| {
-            json!({
-                "path": leaf.dotted(),
-                "value": leaf.shown(reveal),
-                "source": leaf.source,
-                "overrode": leaf.overrode,
-            })
+            object([
+                ("path", Value::from(leaf.dotted())),
+                ("value", leaf.shown(reveal).clone()),
+                ("source", leaf.source.to_json()),
+                (
+                    "overrode",
+                    Value::Array(leaf.overrode.iter().map(Overridden::to_json).collect()),
+                ),
+            ])
         })
         .collect();
-    json!({ "ok": true, "text": render::explain(resolution, reveal), "rows": rows })
+    object([
+        ("ok", Value::Bool(true)),
+        ("text", Value::from(render::explain(resolution, reveal))),
+        ("rows", Value::Array(rows)),
+    ])
 }
 
 /// The JSON Schema of the resolution document, as text.

@@ -35,7 +35,9 @@ pub struct KubeFacts {
 /// A stack file: its name (for error messages) and its TOML text.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StackSource {
+    /// Its name, for error messages.
     pub name: String,
+    /// Its TOML text.
     pub text: String,
 }
 
@@ -48,21 +50,34 @@ pub struct StackSource {
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct ResolveCall {
     #[serde(flatten)]
+    /// The inputs to resolve.
     pub inputs: Inputs,
     /// Answers to the reads of `plan()`. Absent: Vault was not contacted.
     pub vault: VaultAnswers,
     /// Reveal secrets in the rendered document.
-    pub reveal: bool,
+    pub(crate) reveal: bool,
 }
 
 /// A call that is not JSON, or not of the documented shape.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CallError {
     /// What is wrong, naming the field by its path (`env.PGPORT`).
-    pub message: String,
+    pub(crate) message: String,
     /// `call:<line>:<column>` for JSON that does not parse, `call:<path>` for a bad field.
-    pub source: String,
+    pub(crate) source: String,
 }
+
+impl std::fmt::Display for CallError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "invalid call: {} (source: {})",
+            self.message, self.source
+        )
+    }
+}
+
+impl std::error::Error for CallError {}
 
 impl CallError {
     /// `parent.key` is wrong: "`parent.key` {what}", at `call:parent.key`. The one place
@@ -77,9 +92,16 @@ impl CallError {
         }
     }
 
+    /// Named by its category, not by serde_json's message: displaying `serde_json::Error`
+    /// links its texts and `std::io`'s into the WASM module (the position is in `source`).
     fn json(e: &serde_json::Error) -> CallError {
         CallError {
-            message: e.to_string(),
+            message: if e.is_eof() {
+                "not valid JSON: the text ends early"
+            } else {
+                "not valid JSON"
+            }
+            .into(),
             source: format!("call:{}:{}", e.line(), e.column()),
         }
     }
@@ -101,13 +123,6 @@ impl ResolveCall {
     /// Parses the JSON call of `resolve` / `explain`.
     pub fn from_json(text: &str) -> Result<ResolveCall, CallError> {
         parse_call(text, false)
-    }
-}
-
-impl Inputs {
-    /// Parses the JSON inputs of `plan` (a call without `vault` and `reveal`).
-    pub fn from_json(text: &str) -> Result<Inputs, CallError> {
-        parse_call(text, true).map(|call| call.inputs)
     }
 }
 
@@ -324,7 +339,7 @@ mod tests {
         assert_eq!(source_of("{\n  \"env\": }").0, "call:2:10");
         // `plan` takes inputs only.
         assert_eq!(
-            Inputs::from_json(r#"{"reveal": true}"#).unwrap_err().source,
+            parse_call(r#"{"reveal": true}"#, true).unwrap_err().source,
             "call:reveal"
         );
     }

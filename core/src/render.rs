@@ -51,7 +51,7 @@ pub fn django(resolution: &Resolution, reveal: bool) -> String {
 }
 
 /// A Python literal for a JSON value (dicts, lists, str, int, True/False/None).
-pub fn python_literal(value: &Value, indent: usize) -> String {
+pub(crate) fn python_literal(value: &Value, indent: usize) -> String {
     let pad = "    ".repeat(indent + 1);
     let end = "    ".repeat(indent);
     match value {
@@ -94,12 +94,7 @@ pub fn env(resolution: &Resolution, reveal: bool) -> String {
     )];
     if let Some(dbs) = doc["django"]["DATABASES"].as_object() {
         for (alias, db) in dbs {
-            let var = if alias == "default" {
-                "DATABASE_URL".to_owned()
-            } else {
-                format!("{}_URL", alias.to_ascii_uppercase())
-            };
-            lines.push((var, database_url(db)));
+            lines.push((resolution.url_var(alias), database_url(db)));
         }
     }
     let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
@@ -159,42 +154,88 @@ fn shell_quote(value: &str) -> String {
     }
 }
 
-/// Lays out rows as left-aligned columns separated by two spaces (the CLI's tables).
+/// The widest a column is padded to. A longer cell still prints whole (or shortened, when the
+/// layout has a width budget) but does not widen every other row: rendering stays linear in
+/// the size of the input, however long one value is.
+pub(crate) const PAD_CAP: usize = 60;
+
+/// Lays out rows as left-aligned columns separated by two spaces (the CLI's tables). Each
+/// column is padded to its widest cell, at most [`PAD_CAP`] characters; nothing is cut.
 pub fn columns(header: &[&str], rows: &[Vec<String>]) -> String {
-    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    let widths = natural_widths(header, rows, PAD_CAP);
+    lay_out(header, rows, &widths, false)
+}
+
+/// The width of each column: its widest cell in characters, at most `cap`.
+fn natural_widths(header: &[&str], rows: &[Vec<String>], cap: usize) -> Vec<usize> {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count().min(cap)).collect();
     for row in rows {
-        for (i, cell) in row.iter().enumerate() {
-            if let Some(w) = widths.get_mut(i) {
-                *w = (*w).max(cell.chars().count());
-            }
+        for (w, cell) in widths.iter_mut().zip(row) {
+            // `take` bounds the count: a megabyte-long cell costs `cap` steps, not a megabyte.
+            *w = (*w).max(cell.chars().take(cap).count());
         }
     }
-    let mut out = String::new();
-    let mut line = |cells: &[String]| {
-        let mut l = String::new();
-        for (i, cell) in cells.iter().enumerate() {
-            let w = widths.get(i).copied().unwrap_or(0);
-            if i + 1 == cells.len() {
-                l.push_str(cell);
-            } else {
-                let _ = write!(l, "{cell:<w$}  ");
+    widths
+}
+
+/// `text` in at most `width` characters: a longer text keeps its first `width - 1` and `…`.
+pub(crate) fn shorten(text: &str, width: usize) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(width) {
+        None => std::borrow::Cow::Borrowed(text),
+        Some(_) => {
+            let keep = width.saturating_sub(1);
+            let end = text.char_indices().nth(keep).map_or(text.len(), |(i, _)| i);
+            let mut out = String::with_capacity(end + 3);
+            out.push_str(text.get(..end).unwrap_or_default());
+            if width > 0 {
+                out.push('…');
             }
+            std::borrow::Cow::Owned(out)
         }
-        out.push_str(l.trim_end());
-        out.push('\n');
-    };
-    line(&header.iter().map(|h| (*h).to_owned()).collect::<Vec<_>>());
+    }
+}
+
+/// Writes the header and the rows: every cell but the last padded to its column's width;
+/// with `cut`, every cell shortened to it (`…`).
+fn lay_out(header: &[&str], rows: &[Vec<String>], widths: &[usize], cut: bool) -> String {
+    let mut out = String::new();
+    write_row(&mut out, header.iter().copied(), widths, cut);
     for row in rows {
-        line(row);
+        write_row(&mut out, row.iter().map(String::as_str), widths, cut);
     }
     out
+}
+
+/// One line of a table (see [`lay_out`]), trailing spaces trimmed.
+fn write_row<'a>(
+    out: &mut String,
+    cells: impl Iterator<Item = &'a str>,
+    widths: &[usize],
+    cut: bool,
+) {
+    let start = out.len();
+    let mut cells = cells.peekable();
+    let mut i = 0;
+    while let Some(cell) = cells.next() {
+        let w = widths.get(i).copied().unwrap_or(0);
+        let shown = if cut { shorten(cell, w) } else { cell.into() };
+        out.push_str(&shown);
+        if cells.peek().is_some() {
+            let len = shown.chars().take(w).count();
+            out.extend(std::iter::repeat(' ').take(w.saturating_sub(len) + 2));
+        }
+        i += 1;
+    }
+    let trimmed = out.get(start..).map_or(0, |l| l.trim_end().len());
+    out.truncate(start + trimmed);
+    out.push('\n');
 }
 
 fn short(value: &Value) -> String {
     match value {
         Value::String(s) => s.clone(),
         Value::Null => "-".into(),
-        other => other.to_string(),
+        other => crate::resolution::json_text(other),
     }
 }
 
@@ -279,28 +320,203 @@ pub fn table(resolution: &Resolution) -> String {
     out
 }
 
-/// The provenance table: every value, the source that won and what it overrode.
-pub fn explain(resolution: &Resolution, reveal: bool) -> String {
-    let rows: Vec<Vec<String>> = resolution
+/// How the explain table uses the width it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Width {
+    /// Every value whole; columns padded up to [`PAD_CAP`] characters.
+    Wide,
+    /// Lines of at most this many characters; longer cells shortened with `…`.
+    Fit(usize),
+}
+
+/// A value as explain shows it: a string as it is, `""` for the empty string, `null` for an
+/// absent value, anything else as compact JSON — one notation for every column.
+pub(crate) fn cell(value: &Value) -> String {
+    match value {
+        Value::String(s) if s.is_empty() => "\"\"".into(),
+        Value::String(s) => s.clone(),
+        other => crate::resolution::json_text(other),
+    }
+}
+
+/// The explain rows: setting, value, the source's label, what it overrode.
+fn explain_rows(resolution: &Resolution, reveal: bool) -> Vec<Vec<String>> {
+    resolution
         .leaves
         .iter()
         .map(|leaf| {
             let overrode: Vec<String> = leaf
                 .overrode
                 .iter()
-                .map(|o| format!("{} ({})", o.source, short(&o.value)))
+                .map(|o| format!("{} ({})", cell(&o.value), o.source.label()))
                 .collect();
             vec![
                 leaf.dotted().to_owned(),
-                short(leaf.shown(reveal)),
-                leaf.source.to_string(),
-                if overrode.is_empty() {
-                    "-".into()
-                } else {
-                    overrode.join("; ")
-                },
+                cell(leaf.shown(reveal)),
+                leaf.source.label(),
+                overrode.join("; "),
             ]
         })
-        .collect();
-    columns(&["SETTING", "VALUE", "SOURCE", "OVERRODE"], &rows)
+        .collect()
+}
+
+const EXPLAIN_HEADER: [&str; 4] = ["SETTING", "VALUE", "SOURCE", "OVERRODE"];
+
+/// The provenance table: every value, the source that won and what it overrode, every value
+/// whole ([`Width::Wide`]).
+pub fn explain(resolution: &Resolution, reveal: bool) -> String {
+    // Not through `explain_in`: the bindings (WASM) need no fitting code.
+    let rows = explain_rows(resolution, reveal);
+    let natural = natural_widths(&EXPLAIN_HEADER, &rows, PAD_CAP);
+    lay_out(&EXPLAIN_HEADER, &rows, &natural, false)
+}
+
+/// Below this width the explain table has three columns and what a value overrode goes on
+/// the next line; from it on, a fourth column.
+pub(crate) const OVERRODE_COLUMN_FROM: usize = 160;
+
+/// The provenance table laid out for `width`. Linear in the size of the resolution.
+pub fn explain_in(resolution: &Resolution, reveal: bool, width: Width) -> String {
+    let total = match width {
+        Width::Wide => return explain(resolution, reveal),
+        Width::Fit(total) => total,
+    };
+    let rows = explain_rows(resolution, reveal);
+    let natural = natural_widths(&EXPLAIN_HEADER, &rows, PAD_CAP);
+    if total >= OVERRODE_COLUMN_FROM {
+        let widths = fit_widths(&natural, total, &[(0, 45), (2, 35), (1, 60), (3, 100)]);
+        return lay_out(&EXPLAIN_HEADER, &rows, &widths, true);
+    }
+    let three = natural.get(..3).unwrap_or_default();
+    let widths = fit_widths(three, total, &[(0, 45), (2, 55), (1, 100)]);
+    let mut out = String::new();
+    let header = EXPLAIN_HEADER.get(..3).unwrap_or_default();
+    write_row(&mut out, header.iter().copied(), &widths, true);
+    const OVERRODE: &str = "    overrode: ";
+    for row in &rows {
+        write_row(
+            &mut out,
+            row.iter().take(3).map(String::as_str),
+            &widths,
+            true,
+        );
+        if let Some(overrode) = row.get(3).filter(|o| !o.is_empty()) {
+            out.push_str(OVERRODE);
+            out.push_str(&shorten(overrode, total.saturating_sub(OVERRODE.len())));
+            out.push('\n');
+        }
+    }
+    out
+}
+
+/// Shares `total` characters (less two between columns) among the columns: in the order of
+/// `shares`, each column gets at most its natural width and at most the given percentage of
+/// what is left (never less than 8); what is left at the end goes to the columns that wanted
+/// more, value first.
+fn fit_widths(natural: &[usize], total: usize, shares: &[(usize, usize)]) -> Vec<usize> {
+    const MIN: usize = 8;
+    let gaps = natural.len().saturating_sub(1).saturating_mul(2);
+    let mut left = total.saturating_sub(gaps);
+    let mut widths = vec![0_usize; natural.len()];
+    for (column, percent) in shares {
+        let (Some(need), Some(w)) = (natural.get(*column), widths.get_mut(*column)) else {
+            continue;
+        };
+        let share = left.saturating_mul(*percent) / 100;
+        *w = (*need).min(share.max(MIN));
+        left = left.saturating_sub(*w);
+    }
+    for column in [1, 2, 0, 3] {
+        if let (Some(need), Some(w)) = (natural.get(column), widths.get_mut(column)) {
+            let more = need.saturating_sub(*w).min(left);
+            *w += more;
+            left -= more;
+        }
+    }
+    widths
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::resolution::{Leaf, Source, SourceKind};
+
+    fn leaf(path: &str, value: Value) -> Leaf {
+        Leaf {
+            path: path.into(),
+            value,
+            masked: None,
+            source: Source {
+                kind: SourceKind::Env,
+                name: "SOME_VAR".into(),
+            },
+            overrode: Vec::new(),
+        }
+    }
+
+    fn resolution(huge: usize) -> Resolution {
+        Resolution {
+            leaves: vec![
+                leaf("a.short", Value::from("x")),
+                leaf("a.huge", Value::from("é".repeat(huge))),
+                leaf("a.empty", Value::from("")),
+                leaf("a.absent", Value::Null),
+            ],
+            warnings: Vec::new(),
+            url_vars: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_value_over_65535_chars_is_shortened_to_the_width() {
+        let text = explain_in(&resolution(70_000), false, Width::Fit(80));
+        for line in text.lines() {
+            assert!(line.chars().count() <= 80, "{line}");
+        }
+        assert!(text.contains("é…"));
+    }
+
+    #[test]
+    fn wide_prints_it_whole_without_padding_the_other_rows() {
+        let text = explain_in(&resolution(70_000), false, Width::Wide);
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines.iter().any(|l| l.contains(&"é".repeat(70_000))));
+        // Every other row stays short: the huge value does not widen its column.
+        for line in lines.iter().filter(|l| !l.starts_with("a.huge")) {
+            assert!(line.chars().count() < 2 * PAD_CAP, "{line}");
+        }
+    }
+
+    #[test]
+    fn one_notation_for_empty_and_absent() {
+        assert_eq!(cell(&Value::from("")), "\"\"");
+        assert_eq!(cell(&Value::Null), "null");
+        assert_eq!(cell(&Value::from("x")), "x");
+        assert_eq!(cell(&serde_json::json!([1])), "[1]");
+    }
+
+    #[test]
+    fn shorten_counts_characters_not_bytes() {
+        assert_eq!(shorten("ééééé", 5), "ééééé");
+        assert_eq!(shorten("éééééé", 5), "éééé…");
+        assert_eq!(shorten("abc", 0), "");
+        assert_eq!(shorten("abc", 1), "…");
+    }
+
+    #[test]
+    fn fitted_widths_never_exceed_the_budget() {
+        for total in [0, 1, 10, 40, 80, 100, 200, usize::MAX] {
+            let w = fit_widths(
+                &[53, 70_000, 60, 60],
+                total,
+                &[(0, 45), (2, 35), (1, 60), (3, 100)],
+            );
+            let sum: usize = w.iter().fold(0_usize, |a, b| a.saturating_add(*b));
+            if total >= 4 * 8 + 6 + 53 {
+                assert!(sum + 6 <= total, "{total}: {w:?}");
+            }
+        }
+    }
 }

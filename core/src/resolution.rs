@@ -9,12 +9,14 @@ use serde_json::{Map, Value};
 use crate::secret::MASK;
 
 /// Identifier of the document format.
-pub const SCHEMA_ID: &str = "dbstack.resolution/v1";
+pub(crate) const SCHEMA_ID: &str = "dbstack.resolution/v1";
 
 /// Where a value came from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Source {
-    /// `override`, `vault`, `env`, `kubernetes`, `stack`, `default` or `fallback`.
+    /// `override`, `vault`, `env`, `kubernetes`, `stack`, `default` or `fallback`; the runtime
+    /// says `file` (an `X_FILE` variable's file) or `env-file` (`--env-file`, `env_file=`)
+    /// for an environment value it read from a file.
     pub kind: SourceKind,
     /// The variable, Vault path (with `#field`), Service DNS name, `file:line` or setting.
     pub name: Cow<'static, str>,
@@ -23,18 +25,33 @@ pub struct Source {
 /// Precedence levels, lowest first. Fallback is not a level: it replaces the databases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
+#[non_exhaustive]
 pub enum SourceKind {
+    /// The built-in default.
     Default,
+    /// The stack file.
     Stack,
+    /// Kubernetes discovery.
     Kubernetes,
+    /// An environment variable.
     Env,
+    /// A Vault read.
     Vault,
+    /// An explicit override.
     Override,
+    /// A fallback value.
     Fallback,
+    /// An environment variable's value read from the file its `X_FILE` names (runtime only:
+    /// set after the resolution, never compared).
+    File,
+    /// An environment variable's value from an env file, at `<path>:<line>` (runtime only).
+    #[serde(rename = "env-file")]
+    EnvFile,
 }
 
 impl SourceKind {
-    pub fn as_str(self) -> &'static str {
+    /// Its name in the JSON document.
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             SourceKind::Default => "default",
             SourceKind::Stack => "stack",
@@ -43,8 +60,64 @@ impl SourceKind {
             SourceKind::Vault => "vault",
             SourceKind::Override => "override",
             SourceKind::Fallback => "fallback",
+            SourceKind::File => "file",
+            SourceKind::EnvFile => "env-file",
         }
     }
+}
+
+impl Source {
+    /// The source as a person reads it, naming what to change: the variable, the stack file
+    /// and line, the Vault path, the Kubernetes fact or the built-in default (`explain`,
+    /// `verify`). The document keeps `kind` and `name` apart.
+    pub(crate) fn label(&self) -> String {
+        let name = &self.name;
+        match self.kind {
+            SourceKind::Default if name.starts_with("built-in ") => name.to_string(),
+            SourceKind::Default => format!("built-in default: {name}"),
+            SourceKind::Stack => format!("stack file {name}"),
+            SourceKind::Kubernetes => format!("Kubernetes: {name}"),
+            SourceKind::Env | SourceKind::File | SourceKind::EnvFile => {
+                format!("{} {name}", self.kind.as_str())
+            }
+            SourceKind::Vault => format!("Vault {name}"),
+            SourceKind::Override if name.starts_with("--") => name.to_string(),
+            SourceKind::Override => format!("override {name}"),
+            SourceKind::Fallback => match name.as_ref() {
+                "fallback rule" => "development fallback rule".to_owned(),
+                "default fallback" => "fallback: built-in DBSTACK_FALLBACK_URL".to_owned(),
+                _ => format!("fallback: env {name}"),
+            },
+        }
+    }
+}
+
+impl Source {
+    /// `{"kind": ..., "name": ...}`, as in the document's provenance.
+    pub(crate) fn to_json(&self) -> Value {
+        object([
+            ("kind", self.kind.as_str().into()),
+            ("name", self.name.as_ref().into()),
+        ])
+    }
+}
+
+/// `value` as compact JSON text, as `Value`'s `Display` writes it. Not `Display`: its `{:#}`
+/// branch links serde_json's pretty printer (and a `std::io` adapter) into the WASM module
+/// (BENCHMARKS.md, "WASM size steps"). Writing a `Value` cannot fail.
+pub(crate) fn json_text(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// A JSON object of `entries`, in their order. Not `json!`: its interpolations are
+/// `to_value(..).unwrap()`, whose panic message links serde_json's error texts into the WASM
+/// module.
+pub(crate) fn object<const N: usize>(entries: [(&str, Value); N]) -> Value {
+    let mut map = Map::new();
+    for (key, value) in entries {
+        map.insert(key.to_owned(), value);
+    }
+    Value::Object(map)
 }
 
 impl std::fmt::Display for Source {
@@ -54,11 +127,21 @@ impl std::fmt::Display for Source {
 }
 
 /// A value a higher-precedence source overrode.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct Overridden {
     pub source: Source,
     /// The overridden value, masked when secret.
-    pub value: Value,
+    pub(crate) value: Value,
+}
+
+impl Overridden {
+    /// `{"source": {...}, "value": ...}`.
+    pub(crate) fn to_json(&self) -> Value {
+        object([
+            ("source", self.source.to_json()),
+            ("value", self.value.clone()),
+        ])
+    }
 }
 
 /// One resolved value at a dotted path of the document, e.g. `django.DATABASES.default.HOST`.
@@ -67,27 +150,40 @@ pub struct Overridden {
 #[derive(Clone, PartialEq)]
 pub struct Leaf {
     /// Dotted path from the document root.
-    pub path: String,
+    pub(crate) path: String,
     /// The value itself (secrets included).
-    pub value: Value,
+    pub(crate) value: Value,
     /// What to show instead when secrets are not revealed; `None` when not secret.
-    pub masked: Option<Value>,
+    pub(crate) masked: Option<Value>,
+    /// Where the value came from.
     pub source: Source,
     /// Lower-precedence candidates, highest first (masked when secret).
     pub overrode: Vec<Overridden>,
 }
 
 impl Leaf {
-    pub fn dotted(&self) -> &str {
+    /// The dotted path from the document root.
+    pub(crate) fn dotted(&self) -> &str {
         &self.path
     }
 
-    pub fn is_secret(&self) -> bool {
-        self.masked.is_some()
+    /// The dotted paths of this leaf's secrets: the leaf itself, or the secret-named keys
+    /// of a dict (`django.DATABASES.default.OPTIONS.sslpassword`).
+    pub(crate) fn secret_paths(&self, out: &mut Vec<String>) {
+        if self.masked.is_none() {
+            return;
+        }
+        let before = out.len();
+        if self.value.is_object() {
+            crate::secret::secret_key_paths(&self.path, &self.value, out);
+        }
+        if out.len() == before {
+            out.push(self.path.clone());
+        }
     }
 
     /// The value as it is shown: masked unless `reveal`.
-    pub fn shown(&self, reveal: bool) -> &Value {
+    pub(crate) fn shown(&self, reveal: bool) -> &Value {
         match (&self.masked, reveal) {
             (Some(masked), false) => masked,
             _ => &self.value,
@@ -106,26 +202,55 @@ impl std::fmt::Debug for Leaf {
 }
 
 /// A warning carried in the document.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct Warning {
     /// Stable code, e.g. `fallback_active`.
     pub code: String,
+    /// The warning, for people.
     pub message: String,
     /// The variable, Vault path or file concerned, when there is one.
     pub source: Option<String>,
 }
+
+impl Warning {
+    /// `{"code": ..., "message": ..., "source": ... or null}`.
+    pub(crate) fn to_json(&self) -> Value {
+        object([
+            ("code", self.code.as_str().into()),
+            ("message", self.message.as_str().into()),
+            ("source", self.source.as_deref().into()),
+        ])
+    }
+}
+
+serialize_via_to_json!(Source, Overridden, Warning);
 
 /// A computed resolution. `Debug` is always masked.
 #[derive(Clone, PartialEq)]
 pub struct Resolution {
     /// Every leaf, in document order.
     pub leaves: Vec<Leaf>,
+    /// Warnings, in the order they arose.
     pub warnings: Vec<Warning>,
+    /// Each alias and the variable holding its URL (`default` → `DATABASE_URL`, an alias
+    /// with `url_env = "LEGACY_DSN"` → `LEGACY_DSN`), in stack order: what `render::env`
+    /// writes. Not part of the document.
+    pub(crate) url_vars: Vec<(String, String)>,
+}
+
+impl Resolution {
+    /// The variable holding `alias`'s URL (`<ALIAS>_URL` for an alias the stack does not name).
+    pub(crate) fn url_var(&self, alias: &str) -> String {
+        self.url_vars.iter().find(|(a, _)| a == alias).map_or_else(
+            || format!("{}_URL", alias.to_ascii_uppercase()),
+            |(_, v)| v.clone(),
+        )
+    }
 }
 
 impl std::fmt::Debug for Resolution {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.to_json(false).to_string())
+        f.write_str(&json_text(&self.to_json(false)))
     }
 }
 
@@ -150,11 +275,6 @@ fn insert(root: &mut Map<String, Value>, path: &str, value: Value) {
 }
 
 impl Resolution {
-    /// The leaf at a dotted path.
-    pub fn get(&self, dotted: &str) -> Option<&Leaf> {
-        self.leaves.iter().find(|leaf| leaf.path == dotted)
-    }
-
     /// The `dbstack.resolution/v1` document; secrets masked unless `reveal`.
     pub fn to_json(&self, reveal: bool) -> Value {
         let mut root = Map::new();
@@ -166,36 +286,19 @@ impl Resolution {
         for leaf in &self.leaves {
             let mut entry = Map::new();
             entry.insert("value".into(), leaf.shown(reveal).clone());
-            entry.insert(
-                "source".into(),
-                serde_json::to_value(&leaf.source).unwrap_or(Value::Null),
-            );
-            let overrode: Vec<Value> = leaf
-                .overrode
-                .iter()
-                .map(|o| {
-                    let mut m = Map::new();
-                    m.insert(
-                        "source".into(),
-                        serde_json::to_value(&o.source).unwrap_or(Value::Null),
-                    );
-                    m.insert("value".into(), o.value.clone());
-                    Value::Object(m)
-                })
-                .collect();
+            entry.insert("source".into(), leaf.source.to_json());
+            let overrode = leaf.overrode.iter().map(Overridden::to_json).collect();
             entry.insert("overrode".into(), Value::Array(overrode));
             provenance.insert(leaf.path.clone(), Value::Object(entry));
         }
         root.insert("provenance".into(), Value::Object(provenance));
-        root.insert(
-            "warnings".into(),
-            serde_json::to_value(&self.warnings).unwrap_or(Value::Array(Vec::new())),
-        );
+        let warnings = self.warnings.iter().map(Warning::to_json).collect();
+        root.insert("warnings".into(), Value::Array(warnings));
         Value::Object(root)
     }
 }
 
 /// The mask value as JSON.
-pub fn mask() -> Value {
+pub(crate) fn mask() -> Value {
     Value::String(MASK.to_owned())
 }

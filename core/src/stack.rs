@@ -8,50 +8,77 @@ use crate::catalog::ServiceKind;
 use crate::error::ResolveError;
 use crate::input::StackSource;
 
+mod positions;
+use positions::{Located, Positions};
+mod django;
+
 /// Name shown for the built-in stack in provenance.
-pub const BUILTIN: &str = "built-in stack";
+pub(crate) const BUILTIN: &str = "built-in stack";
 
 /// A validated stack.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Stack {
     /// Where it came from: a file name or [`BUILTIN`].
-    pub origin: String,
+    pub(crate) origin: String,
     /// Aliases in a stable order: `default` first, then by name.
-    pub aliases: Vec<Alias>,
+    pub(crate) aliases: Vec<Alias>,
     /// (app label, route), sorted by app label (a list: a stack has a few routes).
-    pub routes: Vec<(String, Route)>,
-    pub vault: VaultLayout,
+    pub(crate) routes: Vec<(String, Route)>,
+    /// The Vault layout of the stack.
+    pub(crate) vault: VaultLayout,
 }
 
 /// One Django database alias.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Alias {
-    pub name: String,
-    pub service: ServiceKind,
+pub(crate) struct Alias {
+    pub(crate) name: String,
+    pub(crate) service: ServiceKind,
     /// Database name; `None` uses the service's (Vault `dbname`, `SUPABASE_DB_NAME`, `postgres`).
-    pub database: Option<String>,
+    pub(crate) database: Option<String>,
     /// Where `database` was written (`file:line`), for provenance.
-    pub database_origin: String,
+    pub(crate) database_origin: String,
     /// Dynamic credentials from `<database_mount>/creds/<role>`.
-    pub vault_role: Option<String>,
+    pub(crate) vault_role: Option<String>,
     /// The variable holding this alias's URL (`DATABASE_URL` for `default`, `<ALIAS>_URL` otherwise).
-    pub url_env: String,
+    pub(crate) url_env: String,
+    /// Django connection settings (`conn_max_age`, `options`, `pooler`, ...): the alias's own
+    /// over the `[django]` table's.
+    pub(crate) django: Vec<Setting>,
+}
+
+/// A Django connection setting of the stack file and the `file:line` it was written at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Setting {
+    pub(crate) key: &'static str,
+    pub(crate) value: Value,
+    pub(crate) origin: String,
+}
+
+impl Alias {
+    /// The stack's setting `key` for this alias, if any.
+    pub(crate) fn setting(&self, key: &str) -> Option<&Setting> {
+        self.django.iter().find(|s| s.key == key)
+    }
 }
 
 /// Where an app label's queries and migrations go.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Route {
-    pub read: String,
-    pub write: String,
-    pub migrate: String,
+pub(crate) struct Route {
+    pub(crate) read: String,
+    pub(crate) write: String,
+    pub(crate) migrate: String,
 }
 
 /// Where secrets live in Vault.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct VaultLayout {
-    pub kv_mount: String,
-    pub kv_prefix: String,
-    pub database_mount: String,
+pub(crate) struct VaultLayout {
+    pub(crate) kv_mount: String,
+    pub(crate) kv_prefix: String,
+    pub(crate) database_mount: String,
+    /// Which of [`KV_SERVICES`](crate::catalog::KV_SERVICES) read a static secret from KV
+    /// (`[vault] kv_services`), by index; all four by default. A service not listed gets no
+    /// KV read.
+    pub(crate) kv_services: [bool; 4],
 }
 
 impl Default for VaultLayout {
@@ -60,6 +87,7 @@ impl Default for VaultLayout {
             kv_mount: "secret".into(),
             kv_prefix: "dbstack".into(),
             database_mount: "database".into(),
+            kv_services: [true; 4],
         }
     }
 }
@@ -78,6 +106,7 @@ impl Stack {
                     database_origin: BUILTIN.into(),
                     vault_role: None,
                     url_env: default_url_env("default"),
+                    django: Vec::new(),
                 },
                 Alias {
                     name: "agent_db".into(),
@@ -86,6 +115,7 @@ impl Stack {
                     database_origin: BUILTIN.into(),
                     vault_role: None,
                     url_env: default_url_env("agent_db"),
+                    django: Vec::new(),
                 },
             ],
             routes: vec![(
@@ -112,47 +142,79 @@ impl Stack {
     /// one parser instance for every table (serde-derived structs would instantiate
     /// `basic-toml`'s deserializer per struct, about 25 KB of the WASM module), and every
     /// message names the key in stack-file terms. `basic-toml` keeps no positions, so the
-    /// line and column of a bad key or value are found in the text by [`locate_key`].
+    /// line and column of a bad key or value are found in the text by [`Positions`].
     pub fn parse(source: &StackSource) -> Result<Stack, ResolveError> {
         let text = &source.text;
+        if let Some(line) = too_deep(text) {
+            return Err(ResolveError::InvalidStack {
+                file: source.name.clone(),
+                line,
+                column: 1,
+                // MAX_NESTING, written out (no formatting in the WASM module).
+                message: "nested deeper than 100 levels (tables, arrays and dotted keys together)"
+                    .into(),
+            });
+        }
         let parsed: Value = basic_toml::from_str(text).map_err(|e| {
             let message = e.to_string();
-            let (line, column) = e.line_col().map_or((1, 1), |(l, c)| (l + 1, c + 1));
+            let at = e.line_col().map(|(l, c)| (l + 1, c + 1));
+            let (line, column) = at.unwrap_or((1, 1));
+            let message = at.map_or(message.as_str(), |at| without_position(&message, at));
             ResolveError::InvalidStack {
                 file: source.name.clone(),
                 line,
                 column,
-                message: strip_position(&message).trim().to_owned(),
+                message: message.trim().to_owned(),
             }
         })?;
-        let doc = Doc { source, text };
+        let doc = Doc {
+            source,
+            text,
+            positions: std::cell::OnceCell::new(),
+        };
         let no_keys = Map::new();
         // A TOML document is always a table.
         let root = parsed.as_object().unwrap_or(&no_keys);
-        doc.known_keys(root, &[], &["aliases", "routes", "vault"])?;
+        doc.known_keys(root, &[], &["aliases", "routes", "vault", "django"])?;
+        let defaults = match doc.table(root, "django")? {
+            Some(table) => {
+                doc.known_keys(table, &["django"], django::DJANGO_KEYS)?;
+                doc.django_settings(table, &["django"], &[])?
+            }
+            None => Vec::new(),
+        };
 
         let vault = doc.table(root, "vault")?.unwrap_or(&no_keys);
         doc.known_keys(
             vault,
             &["vault"],
-            &["kv_mount", "kv_prefix", "database_mount"],
+            &["kv_mount", "kv_prefix", "database_mount", "kv_services"],
         )?;
-        let defaults = VaultLayout::default();
+        let layout = VaultLayout::default();
         let vault = VaultLayout {
             kv_mount: doc
-                .string(vault, &["vault"], "kv_mount")?
-                .unwrap_or(defaults.kv_mount),
+                .vault_name(vault, &["vault"], "kv_mount", true)?
+                .unwrap_or(layout.kv_mount),
             kv_prefix: doc
-                .string(vault, &["vault"], "kv_prefix")?
-                .unwrap_or(defaults.kv_prefix),
+                .vault_name(vault, &["vault"], "kv_prefix", true)?
+                .unwrap_or(layout.kv_prefix),
             database_mount: doc
-                .string(vault, &["vault"], "database_mount")?
-                .unwrap_or(defaults.database_mount),
+                .vault_name(vault, &["vault"], "database_mount", true)?
+                .unwrap_or(layout.database_mount),
+            kv_services: match vault.get("kv_services") {
+                None => layout.kv_services,
+                Some(list) => doc.kv_services(list)?,
+            },
         };
+        if vault.kv_mount.is_empty() || vault.database_mount.is_empty() {
+            let key = if vault.kv_mount.is_empty() {
+                "kv_mount"
+            } else {
+                "database_mount"
+            };
+            return Err(doc.at_value(&["vault"], key, format!("`vault.{key}` must not be empty")));
+        }
 
-        // One pass for the common `[aliases.<name>]` + `database = ...` form; any other form
-        // is found by `locate_key` (a scan per alias).
-        let database_lines = database_lines(text);
         let mut aliases = Vec::new();
         for (name, value) in doc.table(root, "aliases")?.unwrap_or(&no_keys) {
             let table = ["aliases", name.as_str()];
@@ -170,11 +232,8 @@ impl Stack {
                     format!("alias `{name}` must be a table with a `service` key"),
                 ));
             };
-            doc.known_keys(
-                fields,
-                &table,
-                &["service", "database", "vault_role", "url_env"],
-            )?;
+            doc.known_keys(fields, &table, &django::ALIAS_KEYS)?;
+            let django = doc.django_settings(fields, &table, &defaults)?;
             let Some(service_name) = doc.string(fields, &table, "service")? else {
                 return Err(doc.at_value(
                     &["aliases"],
@@ -201,13 +260,7 @@ impl Stack {
             };
             let database = doc.string(fields, &table, "database")?;
             let database_origin = match &database {
-                Some(_) => {
-                    let line = match database_lines.iter().find(|(alias, _)| alias == name) {
-                        Some((_, line)) => *line,
-                        None => doc.value_at(&table, "database").0,
-                    };
-                    format!("{}:{line}", source.name)
-                }
+                Some(_) => format!("{}:{}", source.name, doc.value_at(&table, "database").0),
                 None => source.name.clone(),
             };
             aliases.push(Alias {
@@ -215,7 +268,8 @@ impl Stack {
                     Some(var) => var,
                     None => default_url_env(name),
                 },
-                vault_role: doc.string(fields, &table, "vault_role")?,
+                vault_role: doc.vault_name(fields, &table, "vault_role", false)?,
+                django,
                 name: name.clone(),
                 service,
                 database,
@@ -230,18 +284,22 @@ impl Stack {
                 message: "the stack has no `default` alias (Django requires one): add `[aliases.default]`".into(),
             });
         }
-        // `default` first, then by name. An insertion sort (a stack has a few aliases): std's
-        // sort would instantiate its sorting code for this type in the WASM module.
+        // `default` first, then by name: an insertion sort whose place is found by binary
+        // search (O(n log n) comparisons; the moves are memmoves), written out because std's
+        // sort would add its code for `Alias` to the WASM module.
         for i in 1..aliases.len() {
             let Some(alias) = aliases.get(i) else { break };
-            let at = aliases
-                .iter()
-                .take(i)
-                .position(|a| alias_order(a) > alias_order(alias));
-            if let Some(moved) = at.and_then(|at| aliases.get_mut(at..=i)) {
+            let at = sorted_place(aliases.get(..i).unwrap_or_default(), alias_order(alias));
+            if let Some(moved) = aliases.get_mut(at..=i) {
                 moved.rotate_right(1);
             }
         }
+        let known = |target: &String| {
+            let key = (target != "default", target.as_str());
+            aliases
+                .get(sorted_place(&aliases, key))
+                .is_some_and(|a| a.name == *target)
+        };
 
         let mut routes: Vec<(String, Route)> = Vec::new();
         for (label, value) in doc.table(root, "routes")?.unwrap_or(&no_keys) {
@@ -283,7 +341,7 @@ impl Stack {
                 }
             };
             for target in [&route.read, &route.write, &route.migrate] {
-                if !aliases.iter().any(|a| &a.name == target) {
+                if !known(target) {
                     let known: Vec<&str> = aliases.iter().map(|a| a.name.as_str()).collect();
                     return Err(doc.at_value(
                         &["routes"],
@@ -308,7 +366,8 @@ impl Stack {
         })
     }
 
-    pub fn alias(&self, name: &str) -> Option<&Alias> {
+    /// The alias named `name`, if the stack defines it.
+    pub(crate) fn alias(&self, name: &str) -> Option<&Alias> {
         self.aliases.iter().find(|a| a.name == name)
     }
 }
@@ -328,226 +387,102 @@ fn is_identifier(name: &str) -> bool {
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// The line of `database = ...` under each `[aliases.<name>]` header, in one pass (the
-/// first per alias counts). Texts with multi-line strings are left to [`locate_key`], which
-/// tracks them. A list, not a map: a stack has a handful of aliases.
-fn database_lines(text: &str) -> Vec<(String, usize)> {
-    let mut out: Vec<(String, usize)> = Vec::new();
-    if text.contains("'''") || text.contains("\"\"\"") {
-        return out;
-    }
-    let mut alias: Option<String> = None;
-    for (index, line) in text.split('\n').enumerate() {
-        let body = line.trim_start();
-        if let Some(rest) = body.strip_prefix('[') {
-            alias = dotted_key(rest).and_then(|(keys, _)| match keys.as_slice() {
-                [table, name] if table == "aliases" => Some(name.clone()),
-                _ => None,
-            });
-        } else if let (Some(name), Some((keys, _))) = (&alias, dotted_key(body)) {
-            if keys.len() == 1
-                && keys.first().is_some_and(|k| k == "database")
-                && !out.iter().any(|(alias, _)| alias == name)
-            {
-                out.push((name.clone(), index + 1));
-            }
-        }
-    }
-    out
-}
+/// How deep a stack file's document may nest. `basic-toml` parses inline tables, arrays and
+/// dotted keys recursively without a limit of its own: 2,000 levels overflow the WASM
+/// module's 1 MiB stack. A stack file nests four or five levels.
+pub(crate) const MAX_NESTING: usize = 100;
 
-/// Where a key is written in a TOML text: 1-based (line, column) of the key and of its value.
-/// For a table defined by a header (`[aliases.default]`) both are the header's `[`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Located {
-    pub key: (usize, usize),
-    pub value: (usize, usize),
-}
-
-/// Finds where `key` of the table `table` (its dotted path, `[]` for the root) is written
-/// in `text`: as `key = ...` under a `[table]` header, as a dotted key (`table.key = ...`,
-/// `key.sub = ...`), as a header `[table.key]`, or inside an inline table on one line
-/// (`table = { key = ... }`). The first definition wins (TOML forbids a second one).
-/// A line scanner, not a parser: the text has already been parsed by `basic-toml`, which
-/// keeps no positions.
-pub(crate) fn locate_key(text: &str, table: &[&str], key: &str) -> Option<Located> {
-    let target: Vec<&str> = table.iter().copied().chain([key]).collect();
-    let mut header: Vec<String> = Vec::new();
-    // Inside a multi-line string: its closing delimiter.
-    let mut open_string: Option<&str> = None;
-    for (index, line) in text.split('\n').enumerate() {
-        let line_no = index + 1;
-        if let Some(delim) = open_string {
-            if line.matches(delim).count() % 2 == 1 {
-                open_string = None;
-            }
-            continue;
-        }
-        let body = line.trim_start();
-        let indent = line.len() - body.len();
-        if body.is_empty() || body.starts_with('#') {
-            continue;
-        }
-        if let Some(rest) = body.strip_prefix('[') {
-            let rest = rest.strip_prefix('[').unwrap_or(rest);
-            if let Some((keys, _)) = dotted_key(rest) {
-                header = keys;
-                if header.iter().map(String::as_str).eq(target.iter().copied()) {
-                    let at = (line_no, column(line, indent));
-                    return Some(Located { key: at, value: at });
+/// The line at which a TOML text may nest deeper than [`MAX_NESTING`], else `None`. One pass
+/// over the bytes, before the parser: an upper bound, never below the document's depth — the
+/// brackets open, plus every dot outside strings and comments since the last line at the top
+/// level, plus the dots of the last table header. (Floats inside inline tables and arrays
+/// count too; a text with a hundred of them in one value is refused, which no stack file is.)
+fn too_deep(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    let (mut open, mut dots, mut header_dots, mut line) = (0usize, 0usize, 0usize, 1usize);
+    // Only blanks since the last newline at the top level: a `[` there opens a header.
+    let (mut in_header, mut line_start) = (false, true);
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let blank = b == b' ' || b == b'\t' || b == b'\r';
+        match b {
+            b'\n' => {
+                line += 1;
+                if open == 0 {
+                    dots = 0;
+                    line_start = true;
                 }
             }
-            continue;
-        }
-        let Some((keys, after_key)) = dotted_key(body) else {
-            continue;
-        };
-        let Some(value) = body
-            .get(after_key..)
-            .and_then(|r| r.trim_start().strip_prefix('='))
-        else {
-            continue;
-        };
-        let value_offset = line.len() - value.trim_start().len();
-        let path: Vec<&str> = header.iter().chain(&keys).map(String::as_str).collect();
-        if path == target {
-            return Some(Located {
-                key: (line_no, column(line, indent)),
-                value: (line_no, column(line, value_offset)),
-            });
-        }
-        if path.starts_with(&target) {
-            // `key.sub = ...`: the table `key` is defined by its first dotted key.
-            let at = (line_no, column(line, indent));
-            return Some(Located { key: at, value: at });
-        }
-        if let Some(rest) = target.strip_prefix(path.as_slice()) {
-            if value.trim_start().starts_with('{') {
-                if let Some((key_at, value_at)) = inline_key(line, value_offset, rest) {
-                    return Some(Located {
-                        key: (line_no, column(line, key_at)),
-                        value: (line_no, column(line, value_at)),
-                    });
+            b'#' => {
+                while bytes.get(i + 1).is_some_and(|&c| c != b'\n') {
+                    i += 1;
                 }
             }
-        }
-        for delim in ["\"\"\"", "'''"] {
-            if value.matches(delim).count() % 2 == 1 {
-                open_string = Some(delim);
-            }
-        }
-    }
-    None
-}
-
-/// 1-based column (in characters) of a byte offset in a line.
-fn column(line: &str, offset: usize) -> usize {
-    line.get(..offset)
-        .map_or(0, |before| before.chars().count())
-        + 1
-}
-
-/// A dotted key at the start of `text` (`a.b`, `"quoted key".c`, `'literal'`): its parts
-/// and the byte offset just after it.
-fn dotted_key(text: &str) -> Option<(Vec<String>, usize)> {
-    let mut keys = Vec::new();
-    let mut pos = 0;
-    loop {
-        let rest = text.get(pos..)?;
-        pos += rest.len() - rest.trim_start().len();
-        let rest = text.get(pos..)?;
-        let (part, len) = simple_key(rest)?;
-        keys.push(part);
-        pos += len;
-        let rest = text.get(pos..)?;
-        let trimmed = rest.trim_start();
-        match trimmed.strip_prefix('.') {
-            Some(_) => pos += rest.len() - trimmed.len() + 1,
-            None => return Some((keys, pos)),
-        }
-    }
-}
-
-/// One key: bare (`[A-Za-z0-9_-]+`), "basic" (with `\"` and `\\` escapes) or 'literal';
-/// its text and its length in bytes.
-fn simple_key(text: &str) -> Option<(String, usize)> {
-    let mut chars = text.char_indices();
-    match chars.next()? {
-        (_, quote @ ('"' | '\'')) => {
-            let mut key = String::new();
-            let mut escaped = false;
-            for (i, c) in chars {
-                if escaped {
-                    key.push(c);
-                    escaped = false;
-                } else if c == '\\' && quote == '"' {
-                    escaped = true;
-                } else if c == quote {
-                    return Some((key, i + 1));
-                } else {
-                    key.push(c);
+            b'"' | b'\'' => {
+                let triple = bytes.get(i + 1) == Some(&b) && bytes.get(i + 2) == Some(&b);
+                i += if triple { 3 } else { 1 };
+                // To the closing quote(s); a basic string's backslash escapes the next byte.
+                while let Some(&c) = bytes.get(i) {
+                    if c == b'\\' && b == b'"' {
+                        i += 1;
+                    } else if c == b'\n' {
+                        line += 1;
+                        if !triple {
+                            break;
+                        }
+                    } else if c == b
+                        && (!triple
+                            || (bytes.get(i + 1) == Some(&b) && bytes.get(i + 2) == Some(&b)))
+                    {
+                        i += if triple { 2 } else { 0 };
+                        break;
+                    }
+                    i += 1;
                 }
             }
-            None
-        }
-        _ => {
-            let len = text
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
-                .unwrap_or(text.len());
-            (len > 0).then(|| (text.get(..len).unwrap_or_default().to_owned(), len))
-        }
-    }
-}
-
-/// Inside an inline table that starts at `from` in `line`: the byte offsets of the key
-/// `path` (each part nested in the previous one's inline table) and of its value.
-fn inline_key(line: &str, from: usize, path: &[&str]) -> Option<(usize, usize)> {
-    let mut pos = from;
-    let mut found = None;
-    for part in path {
-        let (key_at, value_at) = find_assignment(line, pos, part)?;
-        found = Some((key_at, value_at));
-        pos = value_at;
-    }
-    found
-}
-
-/// The first `part = ` (or `"part" = `) at or after `from` that follows `{`, `,` or a space.
-fn find_assignment(line: &str, from: usize, part: &str) -> Option<(usize, usize)> {
-    let mut pos = from;
-    while let Some(rest) = line.get(pos..) {
-        let start = rest.find(['{', ','])?;
-        pos += start + 1;
-        let after = line.get(pos..)?;
-        let key_at = pos + (after.len() - after.trim_start().len());
-        if let Some((keys, len)) = line.get(key_at..).and_then(dotted_key) {
-            if keys.len() == 1 && keys.first().is_some_and(|k| k == part) {
-                let value = line.get(key_at + len..)?.trim_start().strip_prefix('=')?;
-                return Some((key_at, line.len() - value.trim_start().len()));
+            b'[' | b'{' => {
+                if open == 0 && b == b'[' && line_start {
+                    in_header = true;
+                    header_dots = 0;
+                }
+                open += 1;
             }
+            b']' | b'}' => {
+                open = open.saturating_sub(1);
+                if open == 0 {
+                    in_header = false;
+                }
+            }
+            b'.' if in_header => header_dots += 1,
+            b'.' => dots += 1,
+            _ => {}
         }
+        if b != b'\n' && !blank && !(in_header && b == b'[') {
+            line_start = false;
+        }
+        if open + dots + header_dots > MAX_NESTING {
+            return Some(line);
+        }
+        i += 1;
     }
     None
 }
 
 /// `basic-toml` appends " at line L column C" to its messages; the message without it.
-fn strip_position(message: &str) -> &str {
-    match message.rfind(" at line ") {
-        Some(i)
-            if message
-                .get(i..)
-                .is_some_and(|tail| tail.contains(" column ")) =>
-        {
-            message.get(..i).unwrap_or(message)
-        }
-        _ => message,
-    }
+fn without_position(message: &str, (line, column): (usize, usize)) -> &str {
+    // basic-toml's message ends with exactly this when the error has a position. Stripped as
+    // a known suffix, not searched for: a substring search from the end links std's two-way
+    // searcher's reverse half into the WASM module (BENCHMARKS.md, "WASM size steps").
+    let suffix = format!(" at line {line} column {column}");
+    message.strip_suffix(suffix.as_str()).unwrap_or(message)
 }
 
 /// The parsed stack file, for checking its tables with errors at their place in the text.
 struct Doc<'a> {
     source: &'a StackSource,
     text: &'a str,
+    /// Built on first use: a valid stack file without `database` keys never needs it.
+    positions: std::cell::OnceCell<Positions>,
 }
 
 impl Doc<'_> {
@@ -560,9 +495,15 @@ impl Doc<'_> {
         }
     }
 
+    fn locate(&self, table: &[&str], key: &str) -> Option<Located> {
+        self.positions
+            .get_or_init(|| Positions::new(self.text))
+            .get(table, key)
+    }
+
     /// Where `table.key`'s value is written (a header `[table.key]` counts), else 1:1.
     fn value_at(&self, table: &[&str], key: &str) -> (usize, usize) {
-        locate_key(self.text, table, key).map_or((1, 1), |found| found.value)
+        self.locate(table, key).map_or((1, 1), |found| found.value)
     }
 
     fn at_value(&self, table: &[&str], key: &str, message: String) -> ResolveError {
@@ -583,7 +524,7 @@ impl Doc<'_> {
             [] => "at the top level".to_owned(),
             _ => format!("in `[{}]`", table.join(".")),
         };
-        let at = locate_key(self.text, table, key).map_or((1, 1), |found| found.key);
+        let at = self.locate(table, key).map_or((1, 1), |found| found.key);
         Err(self.error(
             at,
             format!("unknown key `{key}` {place} (known: {})", known.join(", ")),
@@ -622,68 +563,104 @@ impl Doc<'_> {
     }
 }
 
+impl Doc<'_> {
+    /// `[vault] kv_services`: a list of services of
+    /// [`KV_SERVICES`](crate::catalog::KV_SERVICES), each once, as flags in that order.
+    /// Anything else is an error at the list (one fixed message: the WASM budget).
+    fn kv_services(&self, list: &Value) -> Result<[bool; 4], ResolveError> {
+        let mut on = [false; 4];
+        let mut listed_once = |item: &Value| {
+            // `ServiceKind`'s first four are `KV_SERVICES`, in order (a test says so).
+            let kind = item.as_str().and_then(ServiceKind::from_name);
+            match kind.and_then(|k| on.get_mut(k as usize)) {
+                Some(flag) if !*flag => {
+                    *flag = true;
+                    true
+                }
+                _ => false,
+            }
+        };
+        if list
+            .as_array()
+            .is_some_and(|items| items.iter().all(&mut listed_once))
+        {
+            return Ok(on);
+        }
+        Err(self.at_value(
+            &["vault"],
+            "kv_services",
+            "`vault.kv_services` must list supabase, dragonfly, ragflow or rocketmq, each once"
+                .into(),
+        ))
+    }
+
+    /// A Vault mount, prefix (`allow_slash`: `team/secret`) or role name: letters, digits,
+    /// `_`, `-`, `.`, and `/` between segments. These become policy paths, where `*` and `+`
+    /// are wildcards and a `..` or an empty segment names another path, so anything else is
+    /// refused here rather than widened there.
+    fn vault_name(
+        &self,
+        fields: &Map<String, Value>,
+        table: &[&str],
+        key: &str,
+        allow_slash: bool,
+    ) -> Result<Option<String>, ResolveError> {
+        let Some(name) = self.string(fields, table, key)? else {
+            return Ok(None);
+        };
+        let plain = |segment: &str| {
+            !segment.is_empty()
+                && segment != "."
+                && segment != ".."
+                && segment
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        };
+        let ok = name.is_empty() && allow_slash
+            || if allow_slash {
+                name.split('/').all(plain)
+            } else {
+                plain(&name)
+            };
+        if ok {
+            return Ok(Some(name));
+        }
+        let mut path = table.to_vec();
+        path.push(key);
+        let shape = if allow_slash {
+            "segments of letters, digits, `_`, `-` and `.` separated by single `/`"
+        } else {
+            "letters, digits, `_`, `-` and `.`"
+        };
+        Err(self.at_value(
+            table,
+            key,
+            format!("`{}` = `{name}` must be {shape}", path.join(".")),
+        ))
+    }
+}
+
 /// The order of [`Stack::aliases`]: `default` first, then by name.
 fn alias_order(alias: &Alias) -> (bool, &str) {
     (alias.name != "default", &alias.name)
 }
 
+/// The first place in `sorted` whose alias does not come before `key` (a binary search).
+fn sorted_place(sorted: &[Alias], key: (bool, &str)) -> usize {
+    let (mut low, mut high) = (0, sorted.len());
+    while low < high {
+        let mid = low + (high - low) / 2;
+        match sorted.get(mid) {
+            Some(a) if alias_order(a) < key => low = mid + 1,
+            _ => high = mid,
+        }
+    }
+    low
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(key: (usize, usize), value: (usize, usize)) -> Option<Located> {
-        Some(Located { key, value })
-    }
-
-    #[test]
-    fn locate_key_under_a_header() {
-        let text = "# c\n[aliases.default]\n  service =  \"supabase\"\ndatabase='x'\n";
-        assert_eq!(
-            locate_key(text, &["aliases", "default"], "service"),
-            at((3, 3), (3, 14))
-        );
-        assert_eq!(
-            locate_key(text, &["aliases", "default"], "database"),
-            at((4, 1), (4, 10))
-        );
-        assert_eq!(
-            locate_key(text, &["aliases"], "default"),
-            at((2, 1), (2, 1))
-        );
-        assert_eq!(locate_key(text, &["aliases", "default"], "url_env"), None);
-        assert_eq!(locate_key(text, &["aliases", "other"], "service"), None);
-    }
-
-    #[test]
-    fn locate_key_quoted_dotted_and_inline() {
-        let text = "[aliases.\"bad-name\"]\nservice = \"x\"\n[routes]\napp.write = \"w\"\nr = { read = \"a\", write = \"b\" }\n";
-        assert_eq!(
-            locate_key(text, &["aliases"], "bad-name"),
-            at((1, 1), (1, 1))
-        );
-        assert_eq!(locate_key(text, &["routes"], "app"), at((4, 1), (4, 1)));
-        assert_eq!(
-            locate_key(text, &["routes", "app"], "write"),
-            at((4, 1), (4, 13))
-        );
-        assert_eq!(locate_key(text, &["routes"], "r"), at((5, 1), (5, 5)));
-        assert_eq!(
-            locate_key(text, &["routes", "r"], "write"),
-            at((5, 19), (5, 27))
-        );
-        let text = "aliases.default.service = \"s\"\n";
-        assert_eq!(
-            locate_key(text, &["aliases", "default"], "service"),
-            at((1, 1), (1, 27))
-        );
-    }
-
-    #[test]
-    fn locate_key_counts_characters_and_skips_multiline_strings() {
-        let text = "[a]\nx = \"\"\"\n[b]\ny = 1\n\"\"\"\n[b]\ny = \"é\" # é\nz = 2\n";
-        assert_eq!(locate_key(text, &["b"], "y"), at((7, 1), (7, 5)));
-        assert_eq!(locate_key(text, &["b"], "z"), at((8, 1), (8, 5)));
-    }
 
     #[test]
     fn toml_errors_name_the_offending_line() {
@@ -749,7 +726,7 @@ mod tests {
         };
         assert_eq!(
             message("[aliases.default]\nservice = \"supabase\"\ndatabse = \"x\"\n"),
-            "unknown key `databse` in `[aliases.default]` (known: service, database, vault_role, url_env)"
+            "unknown key `databse` in `[aliases.default]` (known: service, database, vault_role, url_env, conn_max_age, conn_health_checks, atomic_requests, disable_server_side_cursors, options, test, pooler)"
         );
         assert_eq!(
             message("[aliases.default]\nservice = \"supabase\"\ndatabase = 5\n"),
@@ -763,7 +740,127 @@ mod tests {
 
     #[test]
     fn strip_position_removes_only_the_position() {
-        assert_eq!(strip_position("bad at line 2 column 11"), "bad");
-        assert_eq!(strip_position("bad at line"), "bad at line");
+        assert_eq!(without_position("bad at line 2 column 11", (2, 11)), "bad");
+        assert_eq!(without_position("bad at line", (2, 11)), "bad at line");
+        assert_eq!(
+            without_position(
+                "duplicate key: `a at line 1 column 1` at line 3 column 1",
+                (3, 1)
+            ),
+            "duplicate key: `a at line 1 column 1`"
+        );
+    }
+}
+
+#[cfg(test)]
+mod nesting_tests {
+    use super::*;
+
+    fn parse(text: &str) -> Result<Stack, ResolveError> {
+        Stack::parse(&StackSource {
+            name: "s.toml".into(),
+            text: text.into(),
+        })
+    }
+
+    fn refused(text: &str) -> bool {
+        matches!(parse(text), Err(ResolveError::InvalidStack { message, .. }) if message.contains("nested deeper"))
+    }
+
+    #[test]
+    fn deep_texts_are_refused_before_parsing() {
+        let n = 2_000;
+        assert!(refused(&format!(
+            "x = {}1{}",
+            "{a = ".repeat(n),
+            "}".repeat(n)
+        )));
+        assert!(refused(&format!("x = {}1{}", "[".repeat(n), "]".repeat(n))));
+        assert!(refused(&format!("{} = 1", vec!["a"; n].join("."))));
+        assert!(refused(&format!("[{}]\nb = 1", vec!["a"; n].join("."))));
+        assert!(refused(&format!(
+            "[{}]\n{} = 1",
+            vec!["a"; 60].join("."),
+            vec!["b"; 60].join(".")
+        )));
+        assert!(refused(&format!("x = [\n{}\n]", "{a = [".repeat(60))));
+    }
+
+    #[test]
+    fn brackets_and_dots_in_strings_and_comments_do_not_count() {
+        let noise = "[{.".repeat(200);
+        let text = format!(
+            "# {noise}\n[vault]\nkv_mount = \"{noise}\"\nkv_prefix = '{noise}'\ndatabase_mount = \"\"\"\n{noise}\"\"\"\n"
+        );
+        assert!(!refused(&text), "{:?}", parse(&text));
+        assert!(too_deep(&text).is_none());
+        let many_tables: String = (0..500)
+            .map(|i| format!("[aliases.a{i}]\nservice = \"supabase\"\n"))
+            .collect();
+        assert!(too_deep(&many_tables).is_none());
+    }
+}
+
+#[cfg(test)]
+mod scale_tests {
+    use super::*;
+
+    fn parse(text: String) -> Result<Stack, ResolveError> {
+        Stack::parse(&StackSource {
+            name: "s.toml".into(),
+            text,
+        })
+    }
+
+    /// Issue 15: 4,000 aliases as dotted keys took 22 s (a scan of the text per alias).
+    #[test]
+    fn thousands_of_aliases_in_every_form_parse_quickly_with_their_lines() {
+        let n = 4_000;
+        let dotted: String = (0..n)
+            .map(|i| {
+                let name = if i == 0 {
+                    "default".to_owned()
+                } else {
+                    format!("a{i}")
+                };
+                format!(
+                    "aliases.{name}.service = \"supabase\"\naliases.{name}.database = \"d{i}\"\n"
+                )
+            })
+            .collect();
+        let inline: String = std::iter::once("[aliases]\n".to_owned())
+            .chain((0..n).map(|i| {
+                let name = if i == 0 {
+                    "default".to_owned()
+                } else {
+                    format!("a{i}")
+                };
+                format!("{name} = {{ service = \"supabase\", database = \"d{i}\" }}\n")
+            }))
+            .collect();
+        for (text, last_line) in [(dotted, 2 * n), (inline, n + 1)] {
+            let started = std::time::Instant::now();
+            let stack = parse(text).unwrap();
+            // Debug build, shared machine: the quadratic scan took 22 s in release.
+            assert!(started.elapsed() < std::time::Duration::from_secs(5));
+            let last = stack.alias(&format!("a{}", n - 1)).unwrap();
+            assert_eq!(last.database_origin, format!("s.toml:{last_line}"));
+        }
+    }
+
+    #[test]
+    fn hostile_shapes_are_refused_at_once() {
+        let started = std::time::Instant::now();
+        for text in [
+            format!("x = {}", "[".repeat(60_000)),
+            format!("x = {}", "{a = ".repeat(12_000)),
+            format!("[{}]\n", vec!["a"; 20_000].join(".")),
+            format!("{} = 1\n", vec!["a"; 20_000].join(".")),
+        ] {
+            assert!(
+                matches!(parse(text), Err(ResolveError::InvalidStack { message, .. }) if message.contains("nested deeper")),
+            );
+        }
+        assert!(started.elapsed() < std::time::Duration::from_secs(2));
     }
 }

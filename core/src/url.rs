@@ -19,9 +19,16 @@
 //!   `unquote` passes it through unchanged: a stray `%` in a password is nearly always a
 //!   forgotten `%25`, and connecting with the wrong password is worse than a clear error.
 //!   Percent-decoding to invalid UTF-8 is an error too (Python substitutes U+FFFD).
-//! * Only the schemes dbstack supports are accepted ([`DATABASE_SCHEMES`]).
+//! * The schemes are dj-database-url's built-in ones ([`DATABASE_SCHEMES`]); its
+//!   `register()` of custom schemes has no counterpart.
 //! * `sqlite://:memory:` gives the same full dict as every other URL; dj-database-url
 //!   returns only `ENGINE` and `NAME` for that exact string.
+//! * Port 0 is an error (Python gives `PORT: ""`, which silently means the default port).
+//! * A raw `@` in a (non-sqlite) database name is an error: only a password with an unencoded
+//!   `/` or a URL missing the `//` after the scheme puts it there, and the name would carry
+//!   part of the password into every output.
+//! * `sslmode` in a PostgreSQL-based URL (the schemes with the `currentSchema` quirk) must
+//!   be one of libpq's modes, like `SUPABASE_DB_SSLMODE`.
 //! * A repeated `currentSchema` is an error (Python renders the list's `repr` into
 //!   `search_path`).
 //! * Query values made of non-ASCII digits (`²`) stay strings, and all-digit values too large
@@ -37,35 +44,53 @@ use std::net::Ipv6Addr;
 use percent_encoding::{utf8_percent_encode, AsciiSet, CONTROLS};
 use serde_json::{Map, Number, Value};
 
+use crate::catalog::{DbScheme, EngineFamily, SchemeQuirk};
 use crate::secret::MASK;
+use crate::small::{lower, lower_char, upper};
 
-/// Django engine of the postgres, postgresql and pgsql schemes.
-pub const ENGINE_POSTGRESQL: &str = "django.db.backends.postgresql";
-/// Django engine of the postgis scheme.
-pub const ENGINE_POSTGIS: &str = "django.contrib.gis.db.backends.postgis";
-/// Django engine of the mysql and mysql2 schemes.
-pub const ENGINE_MYSQL: &str = "django.db.backends.mysql";
-/// Django engine of the mysqlgis scheme.
-pub const ENGINE_MYSQLGIS: &str = "django.contrib.gis.db.backends.mysql";
-/// Django engine of the sqlite scheme.
-pub const ENGINE_SQLITE: &str = "django.db.backends.sqlite3";
-/// The `BACKEND` of the cache dict.
-pub const REDIS_CACHE_BACKEND: &str = "django.core.cache.backends.redis.RedisCache";
+use crate::catalog::REDIS_CACHE_BACKEND;
+pub use crate::catalog::{DATABASE_SCHEMES, ENGINE_SQLITE};
 
-/// Database URL schemes accepted by [`parse_database_url`], sorted.
-pub const DATABASE_SCHEMES: &[&str] = &[
-    "mysql",
-    "mysql2",
-    "mysqlgis",
-    "pgsql",
-    "postgis",
-    "postgres",
-    "postgresql",
-    "sqlite",
-];
+/// Splits an authority into host and port: `host:port`, `[v6]:port`, `[v6]`, `host`. The
+/// one host/port splitter of the project (the resolver's variables, `verify`'s targets).
+/// An unclosed `[` gives the whole text as the host.
+pub fn split_host_port(authority: &str) -> (&str, Option<&str>) {
+    split_host_port_checked(authority).unwrap_or_else(|| split_loose(authority))
+}
+
+/// [`split_host_port`], or `None` for an unclosed `[`, a bracketed host that is not an IPv6
+/// address, text after `]` other than `:port`, and an unbracketed host with a `:`
+/// (`::1:9876`: which colon ends the host?). The resolver's variables and `verify`'s targets
+/// split with this one, so no two readers take an address apart differently.
+pub fn split_host_port_checked(authority: &str) -> Option<(&str, Option<&str>)> {
+    if let Some(rest) = authority.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        host.parse::<Ipv6Addr>().ok()?;
+        let port = match after {
+            "" => None,
+            _ => Some(after.strip_prefix(':')?),
+        };
+        return Some((host, port));
+    }
+    let (host, port) = split_loose(authority);
+    (!host.bytes().any(|b| matches!(b, b':' | b'[' | b']'))).then_some((host, port))
+}
+
+fn split_loose(authority: &str) -> (&str, Option<&str>) {
+    if let Some(rest) = authority.strip_prefix('[') {
+        if let Some((host, after)) = rest.split_once(']') {
+            return (host, after.strip_prefix(':'));
+        }
+        return (authority, None);
+    }
+    match authority.rsplit_once(':') {
+        Some((host, port)) => (host, Some(port)),
+        None => (authority, None),
+    }
+}
 
 /// Cache URL schemes accepted by [`parse_cache_url`].
-pub const CACHE_SCHEMES: &[&str] = &["redis", "rediss"];
+pub(crate) const CACHE_SCHEMES: &[&str] = &["redis", "rediss"];
 
 /// django-environ's `_CACHE_BASE_OPTIONS`: query keys that go to the top of the cache dict.
 const CACHE_BASE_OPTIONS: &[&str] = &["TIMEOUT", "KEY_PREFIX", "VERSION", "KEY_FUNCTION", "BINARY"];
@@ -111,10 +136,15 @@ pub struct CacheUrl {
 /// The part of a URL a decoding error was found in (never its value).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Component {
+    /// The user name.
     User,
+    /// The password.
     Password,
+    /// The host.
     Host,
+    /// The database name (the path).
     Name,
+    /// The query string.
     Query,
 }
 
@@ -132,15 +162,16 @@ impl std::fmt::Display for Component {
 
 /// Why a URL could not be parsed. Never contains the URL's credentials.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum UrlError {
     /// The URL is empty (or only whitespace).
     #[error("the URL is empty")]
     Empty,
-    /// The scheme is not one dbstack supports.
-    #[error("unknown scheme `{scheme}`; supported: {supported}")]
+    /// The scheme is not one of dj-database-url's.
+    #[error("unknown scheme `{scheme}`; supported: {}", supported_schemes())]
     UnknownScheme {
+        /// The scheme found.
         scheme: String,
-        supported: &'static str,
     },
     /// The port is not made of ASCII digits.
     #[error(
@@ -148,20 +179,39 @@ pub enum UrlError {
     )]
     InvalidPort,
     /// The port is above 65535.
-    #[error("the port is out of range 0-65535")]
+    #[error("the port is out of range 1-65535")]
     PortOutOfRange,
+    /// The port is 0 (dj-database-url turns it into `""`, silently the default port).
+    #[error("the port is 0")]
+    PortZero,
+    /// A raw `@` in a database name: only an unencoded `/` in the password, or a missing `//`
+    /// after the scheme, puts it there, and the name then carries part of the password.
+    #[error("the database name (not shown) holds a raw `@`: encode `/` in a password as `%2F`")]
+    PasswordInName,
+    /// `sslmode` in a PostgreSQL URL is not one of libpq's modes.
+    #[error("`sslmode` is not a libpq mode")]
+    InvalidSslmode,
     /// A `%` not followed by two hex digits.
     #[error("malformed percent-encoding in the {component} (write a literal `%` as `%25`)")]
-    InvalidPercentEncoding { component: Component },
+    InvalidPercentEncoding {
+        /// The URL part concerned.
+        component: Component,
+    },
     /// Percent-decoding gave bytes that are not UTF-8.
     #[error("the {component} percent-decodes to invalid UTF-8")]
-    InvalidUtf8 { component: Component },
+    InvalidUtf8 {
+        /// The URL part concerned.
+        component: Component,
+    },
     /// Unbalanced `[`/`]`, or the bracketed host is not an IPv6 address.
     #[error("invalid IPv6 host: unbalanced brackets or not an IPv6 address (a `[` or `]` in the password must be percent-encoded)")]
     InvalidIpv6,
     /// A cache URL that is not redis/rediss.
     #[error("unsupported cache scheme `{scheme}`; supported: redis, rediss")]
-    UnsupportedCacheScheme { scheme: String },
+    UnsupportedCacheScheme {
+        /// The scheme found.
+        scheme: String,
+    },
     /// The cache URL's path is not a database index.
     #[error("the database index (path) is not a number")]
     InvalidDbIndex,
@@ -170,7 +220,10 @@ pub enum UrlError {
     MissingHost,
     /// An option that must appear once appears several times.
     #[error("option `{key}` is given more than once")]
-    RepeatedOption { key: &'static str },
+    RepeatedOption {
+        /// The option's key.
+        key: &'static str,
+    },
 }
 
 impl UrlError {
@@ -181,6 +234,9 @@ impl UrlError {
             UrlError::UnknownScheme { .. } => "unknown_scheme",
             UrlError::InvalidPort => "invalid_port",
             UrlError::PortOutOfRange => "port_out_of_range",
+            UrlError::PortZero => "port_zero",
+            UrlError::PasswordInName => "password_in_name",
+            UrlError::InvalidSslmode => "invalid_sslmode",
             UrlError::InvalidPercentEncoding { .. } => "invalid_percent_encoding",
             UrlError::InvalidUtf8 { .. } => "invalid_utf8",
             UrlError::InvalidIpv6 => "invalid_ipv6",
@@ -335,11 +391,10 @@ impl Split {
         if digits.len() > 5 {
             return Err(UrlError::PortOutOfRange);
         }
-        let value: u32 = if digits.is_empty() {
-            0
-        } else {
-            digits.parse().map_err(|_| UrlError::PortOutOfRange)?
-        };
+        if digits.is_empty() {
+            return Err(UrlError::PortZero);
+        }
+        let value: u32 = digits.parse().map_err(|_| UrlError::PortOutOfRange)?;
         u16::try_from(value)
             .map(Some)
             .map_err(|_| UrlError::PortOutOfRange)
@@ -408,6 +463,10 @@ const PASSWORD: &AsciiSet = &USERINFO.remove(b':');
 /// In a path `/`, `:` and `@` may stay literal.
 const PATH: &AsciiSet = &USERINFO.remove(b'/').remove(b':').remove(b'@');
 /// In a query key or value.
+/// In a database name: like a path, but `@` encoded (a raw `@` there is refused, see
+/// [`UrlError::PasswordInName`]).
+const NAME: &AsciiSet = &PATH.add(b'@');
+/// In a query key or value.
 const QUERY: &AsciiSet = &PATH.add(b'&').add(b'=').add(b'+');
 
 fn enc(text: &str, set: &'static AsciiSet) -> String {
@@ -416,22 +475,25 @@ fn enc(text: &str, set: &'static AsciiSet) -> String {
 
 /// Renders a decoded host so that `urlsplit` + `unquote` give it back.
 fn render_host(host: &str) -> String {
+    let has_upper = |text: &str| text.chars().any(|c| lower_char(c) != c);
+    // In brackets the address (before any `%`) would be lower-cased: an address with upper-case
+    // letters (only `[::%42]` gives one) is escaped like any other host instead.
     if host.contains(':') && is_ipv6_with_zone(host) {
         if let Some((addr, zone)) = host.split_once('%') {
             let zone_is_raw = zone
                 .chars()
                 .all(|c| !c.is_control() && !matches!(c, '/' | '?' | '#' | '@' | '[' | ']'));
-            if zone_is_raw {
+            if zone_is_raw && !has_upper(addr) {
                 return format!("[{addr}%25{zone}]");
             }
-        } else {
+        } else if !has_upper(host) {
             return format!("[{host}]");
         }
     }
     let encoded = enc(host, USERINFO);
     // `hostname` lower-cases everything before the first `%`: escape the first character
     // when the host has upper-case letters, so none of it is lower-cased.
-    if host.chars().any(|c| lower_char(c) != c) {
+    if has_upper(host) {
         let mut chars = host.chars();
         if let Some(first) = chars.next() {
             let mut buf = [0u8; 4];
@@ -537,7 +599,7 @@ fn python_str(value: &Value) -> String {
         Value::Bool(true) => "True".to_owned(),
         Value::Bool(false) => "False".to_owned(),
         Value::String(s) => s.clone(),
-        other => other.to_string(),
+        other => crate::resolution::json_text(other),
     }
 }
 
@@ -656,15 +718,16 @@ fn python_float(text: &str) -> Option<f64> {
 // database URLs
 // ---------------------------------------------------------------------------
 
-fn engine_for_scheme(scheme: &str) -> Option<&'static str> {
-    Some(match scheme {
-        "postgres" | "postgresql" | "pgsql" => ENGINE_POSTGRESQL,
-        "postgis" => ENGINE_POSTGIS,
-        "mysql" | "mysql2" => ENGINE_MYSQL,
-        "mysqlgis" => ENGINE_MYSQLGIS,
-        "sqlite" => ENGINE_SQLITE,
-        _ => return None,
-    })
+/// The schemes of [`DATABASE_SCHEMES`], in its order, for messages.
+fn supported_schemes() -> String {
+    let mut names = String::new();
+    for row in &DATABASE_SCHEMES {
+        if !names.is_empty() {
+            names.push_str(", ");
+        }
+        names.push_str(row.scheme);
+    }
+    names
 }
 
 /// Scheme names are not secret, but keep the message short.
@@ -689,9 +752,8 @@ pub fn parse_database_url(url: &str) -> Result<DatabaseConfig, UrlError> {
         });
     }
     let parts = split(url)?;
-    let engine = engine_for_scheme(&parts.scheme).ok_or_else(|| UrlError::UnknownScheme {
+    let row = DbScheme::of_scheme(&parts.scheme).ok_or_else(|| UrlError::UnknownScheme {
         scheme: scheme_for_message(&parts.scheme),
-        supported: "mysql, mysql2, mysqlgis, pgsql, postgis, postgres, postgresql, sqlite",
     })?;
     // path[1:]: drops the first character whatever it is.
     let mut path_chars = parts.path.chars();
@@ -699,13 +761,13 @@ pub fn parse_database_url(url: &str) -> Result<DatabaseConfig, UrlError> {
     let raw_name = path_chars.as_str();
 
     // Python's own errors (the port) come before dbstack's stricter decoding errors.
-    let port = parts.port()?.filter(|p| *p != 0);
+    let port = parts.port()?;
     let pairs = parse_qsl(&parts.query, false)?;
     // The option dj-database-url pops and rewrites for this scheme is held aside instead of
     // inserted and removed (the rewritten key is appended, as after Python's `pop`).
-    let held_key = match parts.scheme.as_str() {
-        "mysql" | "mysql2" => Some("ssl-ca"),
-        "postgres" | "postgresql" | "pgsql" | "postgis" => Some("currentSchema"),
+    let held_key = match row.quirk {
+        SchemeQuirk::SslCa => Some("ssl-ca"),
+        SchemeQuirk::CurrentSchema => Some("currentSchema"),
         _ => None,
     };
     let mut held: Option<Value> = None;
@@ -727,11 +789,15 @@ pub fn parse_database_url(url: &str) -> Result<DatabaseConfig, UrlError> {
     let user = decode(user.unwrap_or(""), Component::User)?;
     let password = decode(password.unwrap_or(""), Component::Password)?;
     let host = decode(&parts.hostname_lowered(), Component::Host)?;
+    // A file path (sqlite, spatialite) may hold an `@`.
+    if raw_name.contains('@') && row.family != Some(EngineFamily::Sqlite) {
+        return Err(UrlError::PasswordInName);
+    }
     let mut name = decode(raw_name, Component::Name)?;
 
-    match parts.scheme.as_str() {
-        "sqlite" if name.is_empty() => name = ":memory:".to_owned(),
-        "mysql" | "mysql2" => {
+    match row.quirk {
+        SchemeQuirk::MemoryName if name.is_empty() => name = ":memory:".to_owned(),
+        SchemeQuirk::SslCa => {
             if let Some(ca) = held {
                 if truthy(&ca) {
                     let mut ssl = Map::new();
@@ -740,7 +806,7 @@ pub fn parse_database_url(url: &str) -> Result<DatabaseConfig, UrlError> {
                 }
             }
         }
-        "postgres" | "postgresql" | "pgsql" | "postgis" => {
+        SchemeQuirk::CurrentSchema => {
             if let Some(schema) = held {
                 if schema.is_array() {
                     return Err(UrlError::RepeatedOption {
@@ -752,11 +818,19 @@ pub fn parse_database_url(url: &str) -> Result<DatabaseConfig, UrlError> {
                     options.insert("options".to_owned(), Value::String(value));
                 }
             }
+            if let Some(mode) = options.get("sslmode") {
+                if !mode
+                    .as_str()
+                    .is_some_and(|m| crate::catalog::SSLMODES.contains(&m))
+                {
+                    return Err(UrlError::InvalidSslmode);
+                }
+            }
         }
         _ => {}
     }
     Ok(DatabaseConfig {
-        engine: engine.to_owned(),
+        engine: row.engine.to_owned(),
         name,
         user,
         password,
@@ -786,11 +860,7 @@ impl DatabaseConfig {
         };
         map.insert("PASSWORD".into(), Value::String(password));
         map.insert("HOST".into(), Value::String(self.host.clone()));
-        let port = match self.port {
-            Some(p) if p != 0 => Value::Number(p.into()),
-            _ => Value::String(String::new()),
-        };
-        map.insert("PORT".into(), port);
+        map.insert("PORT".into(), self.port_value());
         map.insert("NAME".into(), Value::String(self.name.clone()));
         if let Some(options) = self.options.as_ref().filter(|o| !o.is_empty()) {
             map.insert("OPTIONS".into(), Value::Object(options.clone()));
@@ -801,17 +871,25 @@ impl DatabaseConfig {
         map
     }
 
-    /// The URL scheme for this engine (`postgres`, `postgis`, `mysql`, `mysql2`,
-    /// `mysqlgis`, `sqlite`); an unknown engine is returned as is (and will not parse).
-    pub fn scheme(&self) -> &str {
-        match self.engine.as_str() {
-            ENGINE_POSTGRESQL => "postgres",
-            ENGINE_POSTGIS => "postgis",
-            ENGINE_MYSQL => "mysql",
-            ENGINE_MYSQLGIS => "mysqlgis",
-            ENGINE_SQLITE => "sqlite",
-            other => other,
+    /// The dict's `PORT`: the number, `""` without one; a string (`"1521"`) for the schemes
+    /// whose post-processing stringifies it (oracle, mssql, mssqlms).
+    pub(crate) fn port_value(&self) -> Value {
+        let port = self.port.filter(|p| *p != 0);
+        match (port, self.quirk()) {
+            (Some(p), SchemeQuirk::StrPort) => Value::String(p.to_string()),
+            (Some(p), _) => Value::Number(p.into()),
+            (None, _) => Value::String(String::new()),
         }
+    }
+
+    fn quirk(&self) -> SchemeQuirk {
+        DbScheme::of_engine(&self.engine).map_or(SchemeQuirk::Plain, |s| s.quirk)
+    }
+
+    /// The URL scheme for this engine: the first of [`DATABASE_SCHEMES`] with it (`postgres`
+    /// for PostgreSQL's engine); an unknown engine is returned as is (and will not parse).
+    pub(crate) fn scheme(&self) -> &str {
+        DbScheme::of_engine(&self.engine).map_or(self.engine.as_str(), |s| s.scheme)
     }
 
     /// Renders back to a URL that parses to the same config (passwords revealed).
@@ -832,7 +910,7 @@ impl DatabaseConfig {
             url.push_str(&format!(":{port}"));
         }
         url.push('/');
-        url.push_str(&enc(&self.name, PATH));
+        url.push_str(&enc(&self.name, NAME));
         let mut query = Vec::new();
         if let Some(options) = &self.options {
             for (key, value) in options {
@@ -847,7 +925,7 @@ impl DatabaseConfig {
     }
 
     fn render_option(&self, key: &str, value: &Value, out: &mut Vec<String>) {
-        let mysql = self.engine == ENGINE_MYSQL;
+        let mysql = self.quirk() == SchemeQuirk::SslCa;
         match value {
             Value::Array(items) => {
                 for item in items {
@@ -855,8 +933,13 @@ impl DatabaseConfig {
                 }
             }
             Value::Object(object) if mysql && key == "ssl" && object.len() == 1 => {
-                if let Some(ca) = object.get("ca") {
-                    out.push(format!("ssl-ca={}", render_scalar(ca)));
+                // A repeated `ssl-ca` is a list, as in dj-database-url: one pair per value.
+                match object.get("ca") {
+                    Some(Value::Array(cas)) => {
+                        out.extend(cas.iter().map(|ca| format!("ssl-ca={}", render_scalar(ca))));
+                    }
+                    Some(ca) => out.push(format!("ssl-ca={}", render_scalar(ca))),
+                    None => {}
                 }
             }
             Value::Null => {}
@@ -870,7 +953,7 @@ fn render_scalar(value: &Value) -> String {
         Value::String(s) => enc(s, QUERY),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        other => enc(&other.to_string(), QUERY),
+        other => enc(&crate::resolution::json_text(other), QUERY),
     }
 }
 
@@ -1000,7 +1083,7 @@ impl CacheUrl {
 
     /// The top-level cache settings django-environ takes from the query
     /// (`TIMEOUT`, `KEY_PREFIX`, `VERSION`, `KEY_FUNCTION`, `BINARY`).
-    pub fn base_options(&self) -> Map<String, Value> {
+    pub(crate) fn base_options(&self) -> Map<String, Value> {
         self.cast_query().0
     }
 
@@ -1041,56 +1124,6 @@ impl std::fmt::Debug for CacheUrl {
             .field("db", &self.db)
             .finish_non_exhaustive()
     }
-}
-
-/// `str.lower()` for hosts, without the Unicode case tables (about 35 KB of the WASM module):
-/// ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic capitals; other characters stay as
-/// written (Python lower-cases those too; no host in `tests/url/*.json` has one).
-fn lower(text: &str) -> String {
-    text.chars().map(lower_char).collect()
-}
-
-fn lower_char(c: char) -> char {
-    let u = u32::from(c);
-    let mapped = match u {
-        0x41..=0x5A | 0xC0..=0xD6 | 0xD8..=0xDE | 0x391..=0x3A1 | 0x3A3..=0x3AB | 0x410..=0x42F => {
-            u + 0x20
-        }
-        0x400..=0x40F => u + 0x50,
-        0x100..=0x12F | 0x132..=0x137 | 0x14A..=0x177 if u % 2 == 0 => u + 1,
-        0x139..=0x148 | 0x179..=0x17E if u % 2 == 1 => u + 1,
-        0x178 => 0xFF,
-        _ => u,
-    };
-    char::from_u32(mapped).unwrap_or(c)
-}
-
-/// `str.upper()` for option keys, the inverse of [`lower_char`] over the same ranges
-/// (`ß`, `ŉ` and other characters without a one-character capital stay as written).
-fn upper(text: &str) -> String {
-    text.chars()
-        .map(|c| {
-            let u = u32::from(c);
-            let mapped = match u {
-                0x61..=0x7A
-                | 0xE0..=0xF6
-                | 0xF8..=0xFE
-                | 0x3B1..=0x3C1
-                | 0x3C3..=0x3CB
-                | 0x430..=0x44F => u - 0x20,
-                0x3C2 => 0x3A3,
-                0x450..=0x45F => u - 0x50,
-                0xB5 => 0x39C,
-                0xFF => 0x178,
-                0x101..=0x12F | 0x133..=0x137 | 0x14B..=0x177 if u % 2 == 1 => u - 1,
-                0x13A..=0x148 | 0x17A..=0x17E if u % 2 == 0 => u - 1,
-                0x131 => 0x49,
-                0x17F => 0x53,
-                _ => u,
-            };
-            char::from_u32(mapped).unwrap_or(c)
-        })
-        .collect()
 }
 
 #[cfg(test)]

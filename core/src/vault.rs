@@ -7,36 +7,47 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::input::{known_fields, object, present, required, string, CallError};
+use crate::resolution::object as json_object;
 use crate::secret::Secret;
 
 /// How the runtime authenticates to Vault.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum AuthMethod {
+    /// A token (`VAULT_TOKEN` or a token file).
     Token,
+    /// Kubernetes auth (the service account's JWT).
     Kubernetes,
+    /// AppRole (role id and secret id).
     Approle,
+    /// No login: `VAULT_ADDR` is a Vault / OpenBao Agent (proxy) with `use_auto_auth_token`,
+    /// which adds its own token to requests that carry none.
+    Agent,
 }
 
 impl AuthMethod {
+    /// Its name in `VAULT_AUTH_METHOD`.
     pub fn as_str(self) -> &'static str {
         match self {
             AuthMethod::Token => "token",
             AuthMethod::Kubernetes => "kubernetes",
             AuthMethod::Approle => "approle",
+            AuthMethod::Agent => "agent",
         }
     }
 }
 
 /// Connection settings for Vault, parsed from the environment (secrets excluded:
 /// the runtime reads `VAULT_TOKEN`, `VAULT_SECRET_ID` and token files itself).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct VaultSettings {
     /// Base address, e.g. `http://127.0.0.1:8200`.
     pub addr: String,
     /// Where the address came from (`VAULT_ADDR` or Kubernetes discovery).
     pub addr_source: String,
+    /// How to log in.
     pub auth: AuthMethod,
+    /// The Vault namespace (`VAULT_NAMESPACE`), when set.
     pub namespace: Option<String>,
     /// `VAULT_K8S_ROLE`.
     pub k8s_role: Option<String>,
@@ -54,18 +65,22 @@ pub struct VaultSettings {
     pub skip_verify: bool,
     /// `DBSTACK_VAULT_TIMEOUT` in milliseconds (per request), default 2000.
     pub timeout_ms: u64,
+    /// `DBSTACK_VAULT_DEADLINE` in milliseconds, default 60000: how long one resolution keeps
+    /// retrying while Vault answers 429 (rate limited). Other failures stay fast.
+    pub deadline_ms: u64,
 }
 
 /// The Vault reads one resolution needs, computed without I/O.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
 pub struct VaultPlan {
     /// `None` when Vault is not configured (no `VAULT_ADDR`, not in a cluster).
     pub settings: Option<VaultSettings>,
+    /// The reads, in plan order.
     pub reads: Vec<VaultRead>,
 }
 
 /// One read: a KV v2 secret or dynamic database credentials.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct VaultRead {
     /// The path people know it by (`secret/dbstack/supabase`, `database/creds/app`);
     /// also the key of its answer in [`VaultAnswers::results`].
@@ -73,6 +88,7 @@ pub struct VaultRead {
     /// The HTTP API path under `/v1/` (`secret/data/dbstack/supabase`).
     pub api_path: String,
     #[serde(flatten)]
+    /// What is read.
     pub kind: ReadKind,
     /// What needs it: a service name or `alias:<name>`.
     pub purpose: String,
@@ -80,16 +96,100 @@ pub struct VaultRead {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+/// What a Vault read reads.
 pub enum ReadKind {
     /// KV v2: `mount`, and `path` under the mount.
-    Kv2 { mount: String, secret: String },
+    Kv2 {
+        /// The KV v2 mount.
+        mount: String,
+        /// The secret's path under the mount.
+        secret: String,
+    },
     /// Database secrets engine: `mount`/creds/`role`.
-    DatabaseCreds { mount: String, role: String },
+    DatabaseCreds {
+        /// The database secrets engine's mount.
+        mount: String,
+        /// The role.
+        role: String,
+    },
 }
+
+impl VaultSettings {
+    /// Every field by its name, `null` for an absent one.
+    pub(crate) fn to_json(&self) -> Value {
+        json_object([
+            ("addr", self.addr.as_str().into()),
+            ("addr_source", self.addr_source.as_str().into()),
+            ("auth", self.auth.as_str().into()),
+            ("namespace", self.namespace.as_deref().into()),
+            ("k8s_role", self.k8s_role.as_deref().into()),
+            ("k8s_mount", self.k8s_mount.as_str().into()),
+            ("k8s_token_path", self.k8s_token_path.as_str().into()),
+            ("role_id", self.role_id.as_deref().into()),
+            ("approle_mount", self.approle_mount.as_str().into()),
+            ("cacert", self.cacert.as_deref().into()),
+            ("skip_verify", self.skip_verify.into()),
+            ("timeout_ms", self.timeout_ms.into()),
+            ("deadline_ms", self.deadline_ms.into()),
+        ])
+    }
+}
+
+impl VaultPlan {
+    /// `{"settings": {...} or null, "reads": [...]}`.
+    pub(crate) fn to_json(&self) -> Value {
+        json_object([
+            (
+                "settings",
+                self.settings
+                    .as_ref()
+                    .map_or(Value::Null, VaultSettings::to_json),
+            ),
+            (
+                "reads",
+                Value::Array(self.reads.iter().map(VaultRead::to_json).collect()),
+            ),
+        ])
+    }
+}
+
+impl VaultRead {
+    /// `path`, `api_path`, then the kind's fields (`"kind": "kv2"`, `mount`, `secret` or
+    /// `"kind": "database_creds"`, `mount`, `role`), then `purpose`.
+    pub(crate) fn to_json(&self) -> Value {
+        let (kind, mount, (name, value)) = match &self.kind {
+            ReadKind::Kv2 { mount, secret } => ("kv2", mount, ("secret", secret)),
+            ReadKind::DatabaseCreds { mount, role } => ("database_creds", mount, ("role", role)),
+        };
+        json_object([
+            ("path", self.path.as_str().into()),
+            ("api_path", self.api_path.as_str().into()),
+            ("kind", kind.into()),
+            ("mount", mount.as_str().into()),
+            (name, value.as_str().into()),
+            ("purpose", self.purpose.as_str().into()),
+        ])
+    }
+}
+
+impl VaultFailure {
+    /// `{"kind", "source", "status" (or null), "message"}`.
+    pub(crate) fn to_json(&self) -> Value {
+        json_object([
+            ("kind", self.kind.as_str().into()),
+            ("source", self.source.as_str().into()),
+            ("status", self.status.into()),
+            ("message", self.message.as_str().into()),
+        ])
+    }
+}
+
+serialize_via_to_json!(VaultSettings, VaultPlan, VaultRead, VaultFailure);
 
 /// What the runtime brings back from Vault.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct VaultAnswers {
+    /// The outcome of contacting Vault.
     pub status: VaultStatus,
     /// Auth method actually used, when Vault was contacted.
     pub auth: Option<AuthMethod>,
@@ -111,19 +211,24 @@ pub enum VaultStatus {
     /// Authenticated and every planned read answered.
     Ok,
     /// Vault could not be used; `error` says why (never a secret).
-    Failed { error: VaultFailure },
+    Failed {
+        /// Why.
+        error: VaultFailure,
+    },
 }
 
 /// A Vault failure, as a record every binding can show.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct VaultFailure {
     /// `unreachable`, `sealed`, `permission_denied`, `not_found`, `invalid_response`,
-    /// `auth_failed`, `timeout`, `tls`, `server_error` (5xx or 429 through every retry), `config`.
+    /// `auth_failed`, `timeout`, `tls`, `server_error` (5xx through every retry), `rate_limited`
+    /// (429 until `DBSTACK_VAULT_DEADLINE`), `config`.
     pub kind: String,
     /// The address or Vault path concerned.
     pub source: String,
     /// HTTP status when there was one.
     pub status: Option<u16>,
+    /// The message (never a secret).
     pub message: String,
 }
 
@@ -135,13 +240,21 @@ pub struct VaultFailure {
 pub enum VaultResult {
     /// KV v2 `data.data`: strings as they are, `null` as empty, other JSON values as their
     /// JSON text ([`kv_text`]).
-    Kv2 { data: BTreeMap<String, Secret> },
+    Kv2 {
+        /// The secret's fields.
+        data: BTreeMap<String, Secret>,
+    },
     /// Database credentials with their lease.
     DatabaseCreds {
+        /// The database user name.
         username: String,
+        /// Its password.
         password: Secret,
+        /// The lease's id.
         lease_id: String,
+        /// The lease's duration, in seconds.
         lease_duration: u64,
+        /// Whether the lease can be renewed.
         renewable: bool,
     },
 }
@@ -160,11 +273,12 @@ impl VaultAnswers {
             Some("token") => Some(AuthMethod::Token),
             Some("kubernetes") => Some(AuthMethod::Kubernetes),
             Some("approle") => Some(AuthMethod::Approle),
+            Some("agent") => Some(AuthMethod::Agent),
             Some(_) => {
                 return Err(CallError::field(
                     "vault",
                     "auth",
-                    "must be `token`, `kubernetes` or `approle`",
+                    "must be `token`, `kubernetes`, `approle` or `agent`",
                 ))
             }
         };
@@ -301,6 +415,6 @@ pub fn kv_text(value: &Value) -> String {
     match value {
         Value::String(text) => text.clone(),
         Value::Null => String::new(),
-        other => other.to_string(),
+        other => crate::resolution::json_text(other),
     }
 }

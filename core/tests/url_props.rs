@@ -5,8 +5,7 @@
 use std::net::Ipv6Addr;
 
 use dbstack_core::url::{
-    parse_cache_url, parse_database_url, CacheUrl, DatabaseConfig, ENGINE_MYSQL, ENGINE_MYSQLGIS,
-    ENGINE_POSTGIS, ENGINE_POSTGRESQL, ENGINE_SQLITE,
+    parse_cache_url, parse_database_url, CacheUrl, DatabaseConfig, DATABASE_SCHEMES, ENGINE_SQLITE,
 };
 use proptest::prelude::*;
 use serde_json::{Map, Value};
@@ -31,6 +30,10 @@ fn url_like() -> impl Strategy<Value = String> {
             Just("redis://"),
             Just("rediss://"),
             Just("POSTGIS://"),
+            Just("mssql://"),
+            Just("Oracle://"),
+            Just("spatialite://"),
+            Just("timescale://"),
             Just(" \tpostgres://"),
         ],
         "[a-zA-Z0-9@:/%?#\\[\\]&=+. v_é\\t-]{0,48}",
@@ -56,14 +59,10 @@ fn exercise(url: &str) {
     }
 }
 
+/// Every engine of the scheme table (dj-database-url's schemes).
 fn engine() -> impl Strategy<Value = &'static str> {
-    prop_oneof![
-        Just(ENGINE_POSTGRESQL),
-        Just(ENGINE_POSTGIS),
-        Just(ENGINE_MYSQL),
-        Just(ENGINE_MYSQLGIS),
-        Just(ENGINE_SQLITE),
-    ]
+    let engines: Vec<&'static str> = DATABASE_SCHEMES.iter().map(|s| s.engine).collect();
+    prop::sample::select(engines)
 }
 
 fn host() -> impl Strategy<Value = String> {

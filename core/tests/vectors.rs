@@ -1,4 +1,5 @@
 //! Runs the shared corpus `tests/vectors/*.json` against the core's JSON boundary.
+#![allow(clippy::unwrap_used)]
 
 #[path = "../../tests/vectors/check.rs"]
 mod check;
@@ -24,6 +25,30 @@ fn corpus_has_enough_cases() {
     );
 }
 
+/// `expect.env_lines` / `env_excludes`: lines the `.env` rendering (`render::env`, revealed)
+/// must / must not contain.
+fn check_env(case: &Value) -> Vec<String> {
+    let expect = &case["expect"];
+    if expect.get("env_lines").is_none() && expect.get("env_excludes").is_none() {
+        return Vec::new();
+    }
+    let call = dbstack_core::ResolveCall::from_json(&case["call"].to_string()).unwrap();
+    let resolution = dbstack_core::resolve(&call.inputs, &call.vault).unwrap();
+    let text = dbstack_core::render::env(&resolution, true);
+    let mut fails = Vec::new();
+    for line in expect["env_lines"].as_array().into_iter().flatten() {
+        if !text.lines().any(|l| l == line.as_str().unwrap()) {
+            fails.push(format!("env output lacks `{line}`:\n{text}"));
+        }
+    }
+    for part in expect["env_excludes"].as_array().into_iter().flatten() {
+        if text.contains(part.as_str().unwrap()) {
+            fails.push(format!("env output contains `{part}`:\n{text}"));
+        }
+    }
+    fails
+}
+
 #[test]
 fn every_vector_passes() {
     let mut report = Vec::new();
@@ -31,7 +56,8 @@ fn every_vector_passes() {
         let answer: Value =
             serde_json::from_str(&dbstack_core::ffi::resolve_json(&case["call"].to_string()))
                 .unwrap();
-        let fails = check::check(&case, &answer, Some(&plan_for(&case)));
+        let mut fails = check::check(&case, &answer, Some(&plan_for(&case)));
+        fails.extend(check_env(&case));
         if !fails.is_empty() {
             report.push(format!("{name}\n  {}", fails.join("\n  ")));
         }

@@ -1,10 +1,12 @@
 //! dbstack-runtime: the I/O shell around the pure core.
 //!
 //! It gathers the inputs (process environment, Kubernetes files, stack file), performs
-//! the core's Vault plan, probes live connections and reads infrastructure files.
+//! the core's Vault plan, and probes live connections. The Kubernetes/Terraform checker is the
+//! `dbstack-infra` crate.
 
-pub mod infra;
+pub mod fs;
 pub mod inputs;
 pub mod resolve;
+pub mod scrub;
 pub mod vault;
 pub mod verify;

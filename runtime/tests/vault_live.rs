@@ -14,8 +14,11 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::openbao::{any_pem_certificate, service_account_jwt, OpenBao, TokenReview};
-use common::{creds, default_kv_reads, kv, plan, seed_default_layout, settings, token_env};
+use common::openbao::{any_pem_certificate, service_account_jwt, OpenBao, TokenReview, ROOT_TOKEN};
+use common::{
+    creds, default_kv_reads, kv, plan, seed_default_layout, settings, token_env, DF_SECRET,
+    MQ_SECRET, PG_SECRET, RF_SECRET,
+};
 use dbstack_core::vault::{AuthMethod, VaultAnswers, VaultResult, VaultStatus};
 use dbstack_runtime::vault::perform;
 
@@ -45,20 +48,20 @@ fn assert_default_layout(answers: &VaultAnswers) {
     );
     assert_eq!(
         kv_value(answers, "secret/dbstack/supabase", "password"),
-        "pg-secret-1"
+        PG_SECRET
     );
     assert_eq!(kv_value(answers, "secret/dbstack/supabase", "port"), "5433");
     assert_eq!(
         kv_value(answers, "secret/dbstack/dragonfly", "password"),
-        "df-secret-2"
+        DF_SECRET
     );
     assert_eq!(
         kv_value(answers, "secret/dbstack/ragflow", "api_key"),
-        "rf-secret-3"
+        RF_SECRET
     );
     assert_eq!(
         kv_value(answers, "secret/dbstack/rocketmq", "secret_key"),
-        "mq-secret-4"
+        MQ_SECRET
     );
 }
 
@@ -79,7 +82,7 @@ fn token_auth_reads_the_default_kv_layout() {
     // Secrets stay masked in every rendering of the answers.
     let shown = format!("{answers:?} {}", serde_json::to_string(&answers).unwrap());
     assert!(
-        !shown.contains("pg-secret-1") && !shown.contains(&token),
+        !shown.contains(PG_SECRET) && !shown.contains(&token),
         "{shown}"
     );
 }
@@ -89,7 +92,7 @@ fn token_comes_from_home_vault_token_when_vault_token_is_unset() {
     let bao = OpenBao::start();
     seed_default_layout(&bao);
     let home = tempfile::tempdir().unwrap();
-    std::fs::write(home.path().join(".vault-token"), "root\n").unwrap();
+    std::fs::write(home.path().join(".vault-token"), format!("{ROOT_TOKEN}\n")).unwrap();
     let mut env = BTreeMap::new();
     env.insert("HOME".to_owned(), home.path().display().to_string());
 
@@ -114,12 +117,7 @@ fn approle_login_then_reads() {
         "-field=role_id",
         "auth/approle/role/dbstack/role-id",
     ]);
-    let secret_id = bao.ok(&[
-        "write",
-        "-f",
-        "-field=secret_id",
-        "auth/approle/role/dbstack/secret-id",
-    ]);
+    let secret_id = bao.approle_secret_id("dbstack");
 
     let mut s = settings(&bao.addr);
     s.auth = AuthMethod::Approle;
@@ -388,7 +386,7 @@ fn tls_is_verified_against_vault_cacert() {
 
     let mut s = settings(&bao.addr);
     s.cacert = Some(ca.display().to_string());
-    let answers = perform(&plan(s.clone(), default_kv_reads()), &token_env("root"));
+    let answers = perform(&plan(s.clone(), default_kv_reads()), &token_env(ROOT_TOKEN));
     assert_default_layout(&answers);
     assert!(answers.warnings.is_empty());
 
@@ -397,7 +395,7 @@ fn tls_is_verified_against_vault_cacert() {
     untrusted.cacert = None;
     let answers = perform(
         &plan(untrusted.clone(), default_kv_reads()),
-        &token_env("root"),
+        &token_env(ROOT_TOKEN),
     );
     let VaultStatus::Failed { error } = &answers.status else {
         panic!("{answers:?}")
@@ -408,7 +406,7 @@ fn tls_is_verified_against_vault_cacert() {
 
     // VAULT_SKIP_VERIFY works and says so.
     untrusted.skip_verify = true;
-    let answers = perform(&plan(untrusted, default_kv_reads()), &token_env("root"));
+    let answers = perform(&plan(untrusted, default_kv_reads()), &token_env(ROOT_TOKEN));
     assert_default_layout(&answers);
     assert_eq!(answers.warnings.len(), 1);
     assert!(
@@ -419,7 +417,7 @@ fn tls_is_verified_against_vault_cacert() {
 
     // A CA file that does not exist is a configuration error naming it.
     s.cacert = Some("/nonexistent/ca.pem".to_owned());
-    let answers = perform(&plan(s, default_kv_reads()), &token_env("root"));
+    let answers = perform(&plan(s, default_kv_reads()), &token_env(ROOT_TOKEN));
     let VaultStatus::Failed { error } = &answers.status else {
         panic!("{answers:?}")
     };
@@ -445,7 +443,7 @@ fn namespace_header_is_sent() {
     let reads = vec![kv("secret", "dbstack/ragflow")];
     let mut s = settings(&bao.addr);
     s.namespace = Some("team-a".to_owned());
-    let answers = perform(&plan(s.clone(), reads.clone()), &token_env("root"));
+    let answers = perform(&plan(s.clone(), reads.clone()), &token_env(ROOT_TOKEN));
     assert_ok(&answers);
     assert_eq!(
         kv_value(&answers, "secret/dbstack/ragflow", "api_key"),
@@ -454,7 +452,7 @@ fn namespace_header_is_sent() {
 
     // The root namespace has no such secret.
     s.namespace = None;
-    let answers = perform(&plan(s, reads), &token_env("root"));
+    let answers = perform(&plan(s, reads), &token_env(ROOT_TOKEN));
     let VaultStatus::Failed { error } = &answers.status else {
         panic!("{answers:?}")
     };
@@ -474,7 +472,7 @@ fn reads_run_concurrently() {
     let start = Instant::now();
     let answers = perform(
         &plan(settings(&format!("http://127.0.0.1:{port}")), reads),
-        &token_env("root"),
+        &token_env(ROOT_TOKEN),
     );
     let elapsed = start.elapsed();
     assert_ok(&answers);

@@ -27,13 +27,15 @@ use std::time::{Duration, Instant};
 use dbstack_runtime::verify::{self, Check, FailureKind, VerifyOptions, VerifyReport};
 use serde_json::{json, Value};
 
-const SCRAM_PW: &str = "Scram-Secret-1x";
-const MD5_PW: &str = "Md5-Secret-2x";
-const REDIS_PW: &str = "Redis-Secret-3x";
-const ACL_PW: &str = "Agent-Secret-4x";
-const MARIA_PW: &str = "Maria-Secret-5x";
-const RAGFLOW_KEY: &str = "ragflow-Key-6x";
-const WRONG_PW: &str = "Wrong-Secret-7x";
+/// Every secret here carries the sentinel of tests/sentinel.txt (scripts/sentinel.py).
+const ROOT_TOKEN: &str = concat!("root-", include_str!("../../tests/sentinel.txt"));
+const SCRAM_PW: &str = concat!("Scram-Secret-1x-", include_str!("../../tests/sentinel.txt"));
+const MD5_PW: &str = concat!("Md5-Secret-2x-", include_str!("../../tests/sentinel.txt"));
+const REDIS_PW: &str = concat!("Redis-Secret-3x-", include_str!("../../tests/sentinel.txt"));
+const ACL_PW: &str = concat!("Agent-Secret-4x-", include_str!("../../tests/sentinel.txt"));
+const MARIA_PW: &str = concat!("Maria-Secret-5x-", include_str!("../../tests/sentinel.txt"));
+const RAGFLOW_KEY: &str = concat!("ragflow-Key-6x-", include_str!("../../tests/sentinel.txt"));
+const WRONG_PW: &str = concat!("Wrong-Secret-7x-", include_str!("../../tests/sentinel.txt"));
 const PG_BIN: &str = "/usr/lib/postgresql/15/bin";
 
 struct Servers {
@@ -362,11 +364,12 @@ fn start_servers() -> Servers {
         "the OpenBao `bao` binary",
     );
     let (vault, vault_sealed) = (free_port(), free_port());
+    let root_token = format!("-dev-root-token-id={ROOT_TOKEN}");
     for port in [vault, vault_sealed] {
         let listen = format!("-dev-listen-address=127.0.0.1:{port}");
         guards.push(spawn_guarded(
             None,
-            &[&bao, "server", "-dev", "-dev-root-token-id=root", &listen],
+            &[&bao, "server", "-dev", &root_token, &listen],
             &dir.join(format!("bao-{port}.log")),
         ));
     }
@@ -401,7 +404,7 @@ fn start_servers() -> Servers {
                 "-dev",
                 "-dev-tls",
                 &cert_dir,
-                "-dev-root-token-id=root",
+                &root_token,
                 &listen,
             ],
             &dir.join("bao-tls.log"),
@@ -487,7 +490,7 @@ fn start_servers() -> Servers {
     run(Command::new(&bao)
         .args(["operator", "seal"])
         .env("BAO_ADDR", format!("http://127.0.0.1:{vault_sealed}"))
-        .env("BAO_TOKEN", "root"));
+        .env("BAO_TOKEN", ROOT_TOKEN));
 
     Servers {
         ca: ca.display().to_string(),
@@ -637,7 +640,11 @@ fn every_service_passes_over_its_protocol() {
         ]
     );
     for c in &report.checks {
-        assert!(c.ok && c.required && c.latency_ms > 0.0, "{c:?}");
+        assert!(c.ok && c.latency_ms > 0.0 && c.hint.is_none(), "{c:?}");
+        // The development profile does not require RAGflow and RocketMQ; it says so.
+        let optional = matches!(c.service.as_str(), "ragflow" | "rocketmq");
+        assert_eq!(c.required, !optional, "{c:?}");
+        assert_eq!(c.optional_reason.is_some(), optional, "{c:?}");
     }
     assert!(by_label(&report, "supabase/default")
         .version
@@ -707,6 +714,13 @@ fn mariadb_fallback_handshake_and_wrong_password() {
     assert_fails(&report, "mariadb/wrong", FailureKind::AuthFailed);
     assert_fails(&report, "mariadb/missing_pw", FailureKind::AuthFailed);
     assert_fails(&report, "mariadb/no_db", FailureKind::ServerError);
+    let hint = by_label(&report, "mariadb/no_db").hint.clone().unwrap();
+    assert!(
+        hint.contains("-u root -e 'CREATE DATABASE `no_such_database_here`'"),
+        "{hint}"
+    );
+    let hint = by_label(&report, "mariadb/wrong").hint.clone().unwrap();
+    assert!(hint.contains("rejected the credentials"), "{hint}");
     // Vault failed and the development profile fell back: vault is checked but not required.
     let vault = by_label(&report, "vault");
     assert!(!vault.ok && !vault.required);
@@ -718,22 +732,32 @@ fn mariadb_fallback_handshake_and_wrong_password() {
 #[test]
 fn wrong_passwords_are_auth_failures() {
     let s = servers();
-    let d = doc(
+    let mut d = doc(
         json!({
             "scram": pg_db("127.0.0.1", s.pg, "scram_user", WRONG_PW, json!({"sslmode": "require"})),
             "md5": pg_db("127.0.0.1", s.pg, "md5_user", WRONG_PW, json!({"sslmode": "disable"})),
             "none": pg_db("127.0.0.1", s.pg, "scram_user", "", json!({"sslmode": "prefer"})),
+            "no_db": pg_db("127.0.0.1", s.pg, "scram_user", SCRAM_PW, json!({"sslmode": "require"})),
         }),
         Some(format!("redis://:{WRONG_PW}@127.0.0.1:{}/0", s.redis)),
         json!({"ragflow": {"BASE_URL": format!("http://127.0.0.1:{}", s.ragflow), "API_KEY": WRONG_PW}}),
     );
+    d["django"]["DATABASES"]["no_db"]["NAME"] = json!("no such db");
     let report = verify_doc(&d, 5000);
     println!("{}", report.render_table());
     assert_fails(&report, "supabase/scram", FailureKind::AuthFailed);
     assert_fails(&report, "supabase/md5", FailureKind::AuthFailed);
     assert_fails(&report, "supabase/none", FailureKind::AuthFailed);
+    let hint = by_label(&report, "supabase/scram").hint.clone().unwrap();
+    assert!(hint.contains("rejected the credentials"), "{hint}");
     assert_fails(&report, "dragonfly", FailureKind::AuthFailed);
     assert_fails(&report, "ragflow", FailureKind::HttpStatus);
+    assert_fails(&report, "supabase/no_db", FailureKind::ServerError);
+    let hint = by_label(&report, "supabase/no_db").hint.clone().unwrap();
+    assert!(
+        hint.contains("-U scram_user -d postgres -c 'CREATE DATABASE \"no such db\"'"),
+        "{hint}"
+    );
     assert_eq!(report.exit_code(), 1);
     assert_no_secret(&report);
 

@@ -9,8 +9,10 @@
 ROCKETMQ_NAMESRV_VERSION="${ROCKETMQ_NAMESRV_VERSION:-1.0.0}"
 
 ensure_rocketmq_namesrv() {
-  # About 7 minutes on 2 cores the first time; cached afterwards.
-  ensure_cargo_tool rocketmq-namesrv "$ROCKETMQ_NAMESRV_VERSION" rocketmq-namesrv-rust
+  # The tests speak the name-server protocol in plain TCP: no `tls` feature (15 crates fewer of
+  # about 310; aws-lc-sys, the slowest, stays: rocketmq-transport always uses reqwest with it),
+  # and a `dev` build (ensure_cargo_tool). First time: BENCHMARKS.md "First run"; then cached.
+  ensure_cargo_tool rocketmq-namesrv "$ROCKETMQ_NAMESRV_VERSION" rocketmq-namesrv-rust --no-default-features
   export DBSTACK_NAMESRV_BIN="$DBSTACK_TOOLS/cargo/bin/rocketmq-namesrv-rust"
   if [ ! -x "$DBSTACK_NAMESRV_BIN" ]; then
     echo "rocketmq-namesrv installed but $DBSTACK_NAMESRV_BIN is missing" >&2

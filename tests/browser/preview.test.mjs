@@ -208,10 +208,111 @@ test("pasted Vault answers fill the credentials, and the Vault plan lists the re
     assert.match(await page.locator("#provenance-table").textContent(), /vault:secret\/dbstack\/supabase/);
     assert.doesNotMatch(await page.locator("#outputs").textContent(), /vaultpw/);
 
+    // `[vault] kv_services` in a pasted stack file: the plan reads only the listed secrets.
+    assert.match(await page.locator("#plan-table").textContent(), /secret\/dbstack\/ragflow/);
+    await page.click("#stack-box summary");
+    await page.fill("#stack", '[aliases.default]\nservice = "supabase"\n\n[vault]\nkv_services = ["supabase"]\n');
+    await page.waitForFunction(() => !/ragflow/.test(document.querySelector("#plan-table")?.textContent ?? "ragflow"));
+    assert.match(await page.locator("#plan-table").textContent(), /secret\/dbstack\/supabase/);
+    assert.doesNotMatch(await page.locator("#plan-table").textContent(), /dragonfly|rocketmq/);
+    await page.fill("#stack", "");
+
     // Broken JSON is reported under the box; the page keeps working.
     await page.fill("#vault", "{not json");
     await page.locator("#vault-error").waitFor({ state: "visible" });
     assert.match(await page.locator("#vault-error").textContent(), /not valid JSON/);
+    assert.deepEqual(problems, []);
+  } finally {
+    await close();
+  }
+});
+
+test("a pasted stack file's [django] settings show in DATABASES with their lines; its errors name the line", async () => {
+  const { page, problems, close } = await openPage();
+  try {
+    await setEnv(page, "DATABASE_URL=postgres://app:pw@aws-0-eu-west-1.pooler.supabase.com:6543/postgres?connect_timeout=10\n");
+    await page.click("#stack-box summary");
+    await page.fill(
+      "#stack",
+      [
+        "[django]",
+        "conn_max_age = 600",
+        "",
+        "[aliases.default]",
+        'service = "supabase"',
+        "atomic_requests = true",
+        'options = { application_name = "shop", connect_timeout = 3 }',
+        'test = { NAME = "test_shop" }',
+        "",
+      ].join("\n"),
+    );
+    const conn = (alias, col) => page.locator(`#connections-table tr[data-alias="${alias}"] td[data-col="${col}"]`);
+    await page.waitForFunction(() => document.querySelector('#connections-table tr[data-alias="default"] td[data-col="CONN_MAX_AGE"]')?.textContent === "600");
+    assert.equal(await conn("default", "ATOMIC_REQUESTS").textContent(), "true");
+    assert.equal(await conn("default", "DISABLE_SERVER_SIDE_CURSORS").textContent(), "true", "port 6543: a transaction pooler");
+    assert.equal(await conn("default", "TEST").textContent(), '{"NAME":"test_shop"}');
+    // The URL's query wins over the stack's options; the stack fills the rest.
+    assert.equal(await cellOf(page, "default", "OPTIONS").textContent(), '{"connect_timeout":10,"application_name":"shop"}');
+    const provenance = await page.locator("#provenance-table").textContent();
+    assert.match(provenance, /stack:stack\.toml:2/);
+    assert.match(provenance, /stack:stack\.toml:6/);
+    assert.match(provenance, /transaction pooler \(port 6543\)/);
+    assert.match(await page.locator("#warnings").textContent(), /transaction pooler/);
+    assert.match(await page.locator("#settings-py").textContent(), /"ATOMIC_REQUESTS": True/);
+    // The table fits its column at this width (long names wrap after an underscore).
+    const fits = await page.evaluate(() => {
+      const t = document.querySelector("#connections-table");
+      return t.getBoundingClientRect().right <= t.parentElement.getBoundingClientRect().right + 1;
+    });
+    assert.equal(fits, true, "the connections table overflows its column");
+    assert.equal(await page.locator('#connections-table th:has-text("DISABLE_SERVER_SIDE_CURSORS")').count(), 1);
+
+    // A wrong type is reported under the box with its line and column; the page keeps working.
+    await page.fill("#stack", '[aliases.default]\nservice = "supabase"\nconn_max_age = "600"\n');
+    await page.locator("#stack-error").waitFor({ state: "visible" });
+    assert.match(await page.locator("#stack-error").textContent(), /stack\.toml:3:16: `aliases\.default\.conn_max_age` must be a whole number/);
+    await page.fill("#stack", "");
+    await page.locator("#stack-error").waitFor({ state: "hidden" });
+    assert.equal(await conn("default", "CONN_MAX_AGE").textContent(), "0");
+    assert.deepEqual(problems, []);
+  } finally {
+    await close();
+  }
+});
+
+test("short values never break mid-word in the provenance and DATABASES tables at common widths", async () => {
+  const { page, problems, close } = await openPage();
+  try {
+    await setEnv(page, ENV.join("\n"));
+    const broken = [];
+    for (const width of [1400, 1280, 1024, 800]) {
+      await page.setViewportSize({ width, height: 900 });
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const found = await page.evaluate(() => {
+        const out = [];
+        for (const cell of document.querySelectorAll("#provenance-table td, #databases-table td")) {
+          const text = cell.textContent ?? "";
+          // A word a reader reads at a glance (`development`, `false`, `5432`, `********`) stays
+          // whole; longer values may wrap only after `.` `/` `_` `,` `:` `=` `&` `?`.
+          if (!/^[^\s./_,:=&?]{1,32}$/.test(text)) continue;
+          const range = document.createRange();
+          range.selectNodeContents(cell);
+          const lines = new Set([...range.getClientRects()].map((r) => Math.round(r.top)));
+          if (lines.size > 1) out.push(text);
+        }
+        // A table wider than its column scrolls in its own box; the page never scrolls sideways.
+        if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push("the page overflows sideways");
+        for (const id of ["#provenance-table", "#databases-table"]) {
+          const t = document.querySelector(id);
+          const box = t.parentElement;
+          const scrolls = getComputedStyle(box).overflowX === "auto";
+          if (t.getBoundingClientRect().right > box.getBoundingClientRect().right + 1 && !scrolls) out.push(`${id} overflows its column`);
+        }
+        return out;
+      });
+      for (const text of found) broken.push(`${width}px: ${text}`);
+    }
+    assert.deepEqual(broken, [], "values broken across lines");
     assert.deepEqual(problems, []);
   } finally {
     await close();

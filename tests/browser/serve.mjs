@@ -44,5 +44,5 @@ export function serve(root, port = 0) {
 // `node tests/browser/serve.mjs DIR [PORT]` serves DIR until interrupted (for looking at the page by hand).
 if (import.meta.url === `file://${process.argv[1]}`) {
   const root = process.argv[2] ?? "bindings-wasm/www";
-  serve(normalize(join(process.cwd(), root)), Number(process.argv[3] ?? 8765)).then(({ url }) => console.log(`serving ${root} at ${url}`));
+  serve(normalize(join(process.cwd(), root)), Number(process.argv[3] ?? 8765)).then(({ url }) => console.log(`preview: open ${url} in a browser (serving ${root}; Ctrl-C stops)`));
 }

@@ -16,6 +16,16 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[2]
 PROJECT = REPO / "tests" / "django_project"
+# The secret sentinel (issue 15): every secret the tests hand to dbstack carries it, and the test
+# command's last step (scripts/sentinel.py) fails when it reaches any log or recorded output.
+SENTINEL = (REPO / "tests" / "sentinel.txt").read_text(encoding="ascii").strip()
+# The OpenBao dev server's root token.
+ROOT_TOKEN = f"root-{SENTINEL}"
+
+
+def secret(tag: str) -> str:
+    """A test secret: `<tag>-<sentinel>`."""
+    return f"{tag}-{SENTINEL}"
 RUN_TESTS = "run scripts/test.sh python (it installs and starts everything the tests need)"
 
 
@@ -127,7 +137,7 @@ def bao_binary() -> str:
 
 @pytest.fixture
 def openbao(tmp_path: Path) -> Iterator[str]:
-    """A real `bao server -dev` (root token `root`) on a free port; yields its address."""
+    """A real `bao server -dev` (root token ROOT_TOKEN) on a free port; yields its address."""
     import socket
     import time
     import urllib.request
@@ -138,7 +148,7 @@ def openbao(tmp_path: Path) -> Iterator[str]:
     addr = f"http://127.0.0.1:{port}"
     log = open(tmp_path / "bao.log", "w")
     proc = subprocess.Popen(
-        [bao_binary(), "server", "-dev", "-dev-root-token-id=root", f"-dev-listen-address=127.0.0.1:{port}"],
+        [bao_binary(), "server", "-dev", f"-dev-root-token-id={ROOT_TOKEN}", f"-dev-listen-address=127.0.0.1:{port}"],
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -167,8 +177,37 @@ def bao_write(addr: str, path: str, data: dict[str, Any]) -> None:
     request = urllib.request.Request(
         f"{addr}/v1/secret/data/{path}",
         data=json.dumps({"data": data}).encode(),
-        headers={"X-Vault-Token": "root", "Content-Type": "application/json"},
+        headers={"X-Vault-Token": ROOT_TOKEN, "Content-Type": "application/json"},
         method="POST",
     )
     with urllib.request.urlopen(request, timeout=5) as response:
         assert response.status in (200, 204)
+
+
+# Everything pytest captured (stdout, stderr, log records) and every failure's report goes to
+# $DBSTACK_LOGS/outputs/pytest.log, which scripts/sentinel.py scans; a test marked
+# `reveals_secrets` (it shows secrets on purpose) is fenced so that exactly its output is excluded.
+ALLOW_BEGIN = "dbstack-sentinel: deliberately revealed output begins"
+ALLOW_END = "dbstack-sentinel: deliberately revealed output ends"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "reveals_secrets: the test shows secrets on purpose (sentinel check)")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    logs = os.environ.get("DBSTACK_LOGS")
+    if not logs:
+        return
+    parts = [f"{title}\n{content}" for title, content in report.sections]
+    if report.failed and report.longrepr is not None:
+        parts.append(f"{report.when} failed\n{report.longreprtext}")
+    if not parts:
+        return
+    text = "\n".join(parts)
+    if "reveals_secrets" in report.keywords:
+        text = f"{ALLOW_BEGIN}\n{text}\n{ALLOW_END}"
+    outputs = Path(logs) / "outputs"
+    outputs.mkdir(parents=True, exist_ok=True)
+    with open(outputs / "pytest.log", "a", encoding="utf-8", errors="backslashreplace") as handle:
+        handle.write(f"==> {report.nodeid} ({report.when})\n{text}\n")

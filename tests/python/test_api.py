@@ -13,9 +13,10 @@ from pathlib import Path
 import pytest
 
 import dbstack
-from conftest import REPO, clean_env
+from conftest import REPO, clean_env, secret
 
-SECRET = "s3cret-pw-41"
+SECRET = secret("s3cret-pw-41")
+TOKEN = secret("tok-do-not-print")
 ENV = {
     "DBSTACK_PROFILE": "development",
     "DBSTACK_KUBERNETES": "false",
@@ -127,14 +128,14 @@ def test_vault_error_in_production_against_a_closed_port() -> None:
         "DBSTACK_PROFILE": "production",
         "DBSTACK_KUBERNETES": "false",
         "VAULT_ADDR": f"http://127.0.0.1:{port}",
-        "VAULT_TOKEN": "tok-do-not-print",
+        "VAULT_TOKEN": TOKEN,
         "DBSTACK_VAULT_TIMEOUT": "500",
     }
     with pytest.raises(dbstack.VaultError) as info:
         dbstack.resolve(env=env)
     assert info.value.exit_code == 3
     assert str(port) in info.value.source or str(port) in str(info.value)
-    assert "tok-do-not-print" not in str(info.value)
+    assert TOKEN not in str(info.value)
     # The same in development falls back, loudly.
     env["DBSTACK_PROFILE"] = "development"
     stack = dbstack.resolve(env=env)

@@ -82,3 +82,67 @@ def test_unreached_alias_missing_credentials_and_no_configure() -> None:
     # Without dbstack.configure the checks resolve offline and say so.
     ids = [m.split(":")[0] for m in run_checks({"default": PG, "agent_db": PG}, None)]
     assert "dbstack.W005" in ids
+
+
+def ids_of(messages: list[str]) -> list[str]:
+    return sorted(m.split(":")[0] for m in messages)
+
+
+def pooled(*aliases: str) -> dict[str, Any]:
+    """The DBSTACK setting of a resolution that found these aliases behind a transaction pooler."""
+    notes = [
+        {"code": "supabase_transaction_pooler", "message": "...", "source": f"django.DATABASES.{a}.PORT"}
+        for a in aliases
+    ]
+    return {"profile": "development", "fallback": {"active": False}, "routing": {**ROUTING, "aliases": ["default"], "apps": {}}, "warnings": notes}
+
+
+def test_a_pool_with_persistent_connections_is_an_error() -> None:
+    setting = pooled()
+    assert ids_of(run_checks({"default": {**PG, "OPTIONS": {"pool": True}, "CONN_MAX_AGE": 600}}, setting)) == ["dbstack.E006"]
+    # None is "unlimited persistent connections": also refused by Django.
+    assert ids_of(run_checks({"default": {**PG, "OPTIONS": {"pool": {"min_size": 2}}, "CONN_MAX_AGE": None}}, setting)) == ["dbstack.E006"]
+    assert run_checks({"default": {**PG, "OPTIONS": {"pool": True}, "CONN_MAX_AGE": 0}}, setting) == []
+    assert run_checks({"default": {**PG, "OPTIONS": {"pool": False}, "CONN_MAX_AGE": 600}}, setting) == []
+
+
+def test_a_transaction_pooler_with_server_side_cursors_or_binding_warns() -> None:
+    behind = {**PG, "PORT": 6543, "DISABLE_SERVER_SIDE_CURSORS": False}
+    messages = run_checks({"default": behind}, pooled("default"))
+    assert ids_of(messages) == ["dbstack.W007"] and "iterator()" in messages[0], messages
+    assert run_checks({"default": {**behind, "DISABLE_SERVER_SIDE_CURSORS": True}}, pooled("default")) == []
+    binding = {**behind, "DISABLE_SERVER_SIDE_CURSORS": True, "OPTIONS": {"server_side_binding": True}}
+    assert ids_of(run_checks({"default": binding}, pooled("default"))) == ["dbstack.W008"]
+    # The resolution is the judge when configure() ran: no pooler warning, no check warning.
+    assert run_checks({"default": behind}, pooled()) == []
+    # `transaction_pooler` (the code a resolution with stack-file poolers gives) counts too.
+    notes = {**pooled(), "warnings": [{"code": "transaction_pooler", "message": "...", "source": "django.DATABASES.default.DISABLE_SERVER_SIDE_CURSORS"}]}
+    assert ids_of(run_checks({"default": {**PG, "DISABLE_SERVER_SIDE_CURSORS": False}}, notes)) == ["dbstack.W007"]
+    # Without dbstack.configure: port 6543 alone.
+    messages = run_checks({"default": behind, "agent_db": PG}, None)
+    assert ids_of(messages) == ["dbstack.W005", "dbstack.W007"] and "`default`" in messages[-1], messages
+
+
+def test_unknown_test_keys_warn() -> None:
+    messages = run_checks({"default": {**PG, "TEST": {"NAME": "t", "MIRROR": None, "name": "x", "SERIALIZE": False}}}, pooled())
+    assert ids_of(messages) == ["dbstack.W009"], messages
+    assert "SERIALIZE, name" in messages[0]
+    assert run_checks({"default": {**PG, "TEST": {"NAME": "t", "DEPENDENCIES": [], "MIGRATE": False}}}, pooled()) == []
+
+
+def test_e006_is_what_django_itself_refuses() -> None:
+    """Django 5.2 raises ImproperlyConfigured at the first connection of a pooled alias with a
+    non-zero CONN_MAX_AGE (before any network I/O); E006 says so at `manage.py check` time."""
+    script = f"""
+import django
+from django.conf import settings
+settings.configure(INSTALLED_APPS=["dbstack.django"], DATABASES={{"default": {{**{PG!r}, "OPTIONS": {{"pool": True}}, "CONN_MAX_AGE": 60}}}})
+django.setup()
+from django.db import connection
+try:
+    connection.ensure_connection()
+except Exception as error:
+    print(type(error).__name__, error)
+"""
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=clean_env(), check=True)
+    assert out.stdout.strip() == "ImproperlyConfigured Pooling doesn't support persistent connections.", out.stdout + out.stderr

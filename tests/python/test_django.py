@@ -132,3 +132,89 @@ def test_checks_report_unreachable_aliases_and_missing_credentials(pg_databases:
     no_user = clean_env(DBSTACK_PROFILE="production", DATABASE_URL="postgres://127.0.0.1:5432/x", AGENT_DB_URL="postgres://127.0.0.1:5432/y")
     out = manage("check", "--tag", "dbstack", env=no_user, check=False)
     assert out.returncode == 1 and "dbstack.E004" in out.stderr
+
+
+CONNECTION_SETTINGS = """
+import json
+from django.db import close_old_connections, connections
+c = connections["default"]
+with c.cursor() as cur:
+    cur.execute("SHOW application_name")
+    app_name = cur.fetchone()[0]
+close_old_connections()  # what Django does at the end of a request
+persistent = c.connection is not None
+old_name = c.settings_dict["NAME"]
+test_db = c.creation.create_test_db(verbosity=0, autoclobber=True, serialize=False)
+with c.cursor() as cur:
+    cur.execute("SELECT current_database()")
+    in_test_db = cur.fetchone()[0]
+c.creation.destroy_test_db(old_name, verbosity=0)
+keys = ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS", "ATOMIC_REQUESTS", "DISABLE_SERVER_SIDE_CURSORS")
+print(json.dumps({
+    "default": {k: c.settings_dict[k] for k in keys},
+    "agent_db": {k: connections["agent_db"].settings_dict[k] for k in keys},
+    "application_name": app_name,
+    "test_db": test_db,
+    "in_test_db": in_test_db,
+    "persistent": persistent,
+}))
+"""
+
+
+def test_stack_connection_settings_reach_django(pg_databases: tuple[str, str], tmp_path: object) -> None:
+    from pathlib import Path
+
+    from conftest import unique_name
+
+    test_name = unique_name("dbstack_test")
+    stack_file = Path(str(tmp_path)) / "stack.toml"
+    stack_file.write_text(
+        "[django]\nconn_max_age = 600\nconn_health_checks = true\n\n"
+        '[aliases.default]\nservice = "supabase"\natomic_requests = true\n'
+        f'options = {{ application_name = "dbstack-stack", connect_timeout = 5 }}\ntest = {{ NAME = "{test_name}" }}\n\n'
+        '[aliases.agent_db]\nservice = "supabase"\ndatabase = "agent"\nconn_max_age = 0\n\n'
+        '[routes]\npython_agent = "agent_db"\n'
+    )
+    env = pg_env(pg_databases, DBSTACK_CONFIG=str(stack_file))
+    assert "no issues" in manage("check", "--tag", "dbstack", "--fail-level", "WARNING", env=env).stdout
+    try:
+        out = manage("shell", "--no-imports", "-c", CONNECTION_SETTINGS, env=env)
+    finally:
+        with pg_connect() as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{test_name}" WITH (FORCE)')
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got["default"] == {"CONN_MAX_AGE": 600, "CONN_HEALTH_CHECKS": True, "ATOMIC_REQUESTS": True, "DISABLE_SERVER_SIDE_CURSORS": False}
+    # ATOMIC_REQUESTS is not set on agent_db: Django's own default fills it.
+    assert got["agent_db"] == {"CONN_MAX_AGE": 0, "CONN_HEALTH_CHECKS": True, "ATOMIC_REQUESTS": False, "DISABLE_SERVER_SIDE_CURSORS": False}
+    assert got["application_name"] == "dbstack-stack", "the stack's options reach libpq"
+    assert got["persistent"] is True, "CONN_MAX_AGE = 600 keeps the connection past the request"
+    assert got["test_db"] == got["in_test_db"] == test_name, "TEST.NAME names Django's test database"
+
+
+def test_checks_flag_what_django_refuses(pg_databases: tuple[str, str], tmp_path: object) -> None:
+    from pathlib import Path
+
+    stack_file = Path(str(tmp_path)) / "stack.toml"
+    stack_file.write_text(
+        '[aliases.default]\nservice = "supabase"\nconn_max_age = 60\noptions = { pool = true }\n\n'
+        '[aliases.agent_db]\nservice = "supabase"\ndatabase = "agent"\npooler = "transaction"\n'
+        "disable_server_side_cursors = false\noptions = { server_side_binding = true }\ntest = { name = \"lower\" }\n\n"
+        '[routes]\npython_agent = "agent_db"\n'
+    )
+    env = pg_env(pg_databases, DBSTACK_CONFIG=str(stack_file))
+    out = manage("check", "--tag", "dbstack", env=env, check=False)
+    assert out.returncode == 1, out.stderr
+    for expected in ("default: (dbstack.E006)", "agent_db: (dbstack.W007)", "agent_db: (dbstack.W008)", "agent_db: (dbstack.W009)"):
+        assert expected in out.stderr, out.stderr
+    # E006 is what Django itself refuses at the first connection.
+    refused = manage("shell", "--no-imports", "-c", "from django.db import connection; connection.ensure_connection()", env=env, check=False)
+    assert refused.returncode != 0 and "Pooling doesn't support persistent connections" in refused.stderr
+
+
+def test_a_transaction_pooler_turns_server_side_cursors_off_in_django(pg_databases: tuple[str, str]) -> None:
+    env = {**pg_env(pg_databases), "DATABASE_URL": "postgres://postgres.tenant:pw@aws-0-eu-west-1.pooler.supabase.com:6543/postgres"}
+    out = manage("check", "--tag", "dbstack", "--fail-level", "WARNING", env=env)
+    assert "no issues" in out.stdout
+    assert "transaction pooler (port 6543): DISABLE_SERVER_SIDE_CURSORS is true" in out.stderr, out.stderr
+    script = "from django.conf import settings; print(settings.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS'], settings.DATABASES['agent_db']['DISABLE_SERVER_SIDE_CURSORS'])"
+    assert manage("shell", "--no-imports", "-c", script, env=env).stdout.split() == ["True", "False"]

@@ -24,11 +24,16 @@ import environ
 
 HERE = pathlib.Path(__file__).resolve().parent
 REDIS_CACHE = "django.core.cache.backends.redis.RedisCache"
-SUPPORTED = {"postgres", "postgresql", "pgsql", "postgis", "mysql", "mysql2", "mysqlgis", "sqlite"}
+# Every scheme dj-database-url registers; main() checks the list against the library, and
+# database_urls.json records the library's table (core/tests/url_vectors.rs compares it with
+# dbstack's, core/src/catalog.rs DATABASE_SCHEMES).
+SUPPORTED = {"postgres", "postgresql", "pgsql", "postgis", "mysql", "mysql2", "mysqlgis", "sqlite",
+             "spatialite", "mysql-connector", "oraclegis", "cockroach", "oracle", "mssqlms", "mssql",
+             "redshift", "timescale", "timescalegis"}
 
 PERCENT = "malformed percent-encoding is an error (Python passes it through)"
 UTF8 = "percent-decoding to invalid UTF-8 is an error (Python substitutes U+FFFD)"
-SCHEME = "only the schemes dbstack supports are accepted"
+SCHEME = "a scheme dj-database-url does not register is an error in both"
 
 DATABASE_CASES = [
     # (url, deviation or None)
@@ -52,7 +57,10 @@ DATABASE_CASES = [
     ("postgres://u:p@[fe80::1%25eth0]:5432/db", None),
     ("postgres://u:p@[v1.fut]:5432/db", None),
     ("postgres://u:p@host:/db", None),
-    ("postgres://u:p@host:0/db", None),
+    ("postgres://u:p@host:0/db", ("port_zero", "port 0 is an error (Python gives PORT \"\", the default port)")),
+    ("postgres:/u:p4ss@h/db", ("password_in_name", "a raw @ in the name is an unencoded password (missing // after the scheme)")),
+    ("postgres://u:1234/p4ss@h/db", ("password_in_name", "a raw @ in the name is an unencoded password (a / in it)")),
+    ("postgres://u:p@host/db?sslmode=bogus", ("invalid_sslmode", "sslmode must be a libpq mode, as SUPABASE_DB_SSLMODE")),
     ("postgres://u:p@host:65535/db", None),
     ("postgres://u:p@host:05432/db", None),
     ("postgres://u:p@host:65536/db", None),
@@ -108,7 +116,36 @@ DATABASE_CASES = [
     ("postgres://u:p@[::1]junk:5432/db", None),
     ("redis://h/0", None),
     ("localhost:5432", None),
-    ("spatialite:///x.db", ("unknown_scheme", SCHEME)),
+    # The other schemes of dj-database-url (issue 14), each with its quirks.
+    ("timescale://u:p@h:5432/db", None),
+    ("timescale://u:p@h/db?currentSchema=metrics&sslmode=require", None),
+    ("timescalegis://u:p@h/gis?currentSchema=s", None),
+    ("timescale://u:p@h/db?sslmode=bogus", ("invalid_sslmode", "sslmode must be a libpq mode, as SUPABASE_DB_SSLMODE")),
+    ("redshift://u:p@cluster.example.us-east-1.redshift.amazonaws.com:5439/dev", None),
+    ("redshift://u:p@h/dev?currentSchema=analytics&connect_timeout=5", None),
+    ("cockroach://root@h:26257/defaultdb?sslmode=verify-full&sslrootcert=/certs/ca.crt", None),
+    ("cockroach://u:p@h/db?currentSchema=s", None),
+    ("cockroach://u:p@h/db?sslmode=anything", None),
+    ("mysql-connector://u:p@h:3306/db?charset=utf8mb4", None),
+    ("mysql-connector://u:p@h/db?ssl-ca=/x", None),
+    ("mysqlgis://u:p@h:3306/gis", None),
+    ("spatialite:///x.db", None),
+    ("spatialite:////abs/geo.db", None),
+    ("spatialite://", None),
+    ("spatialite://u@h/a@b.db", None),
+    ("sqlite:///a@b.db", None),
+    ("oracle://u:p@h:1521/orclpdb1", None),
+    ("oracle://u:p@h/orclpdb1", None),
+    ("oracle://u:p@h:01521/xe?threaded=true", None),
+    ("oraclegis://u:p@h:1521/xe", None),
+    ("oraclegis://u:p@h/xe", None),
+    ("mssql://sa:p%40ss@sqlserver:1433/app?driver=ODBC+Driver+18+for+SQL+Server&TrustServerCertificate=yes", None),
+    ("mssql://u:p@h/db", None),
+    ("mssqlms://u:p@h:1433/db?encrypt=false", None),
+    ("MSSQL://u:p@[::1]:1433/db", None),
+    ("Mysql-Connector://u@h/db", None),
+    ("mongodb://u:p@h/db", ("unknown_scheme", SCHEME)),
+    ("db2://u:p@h/db", ("unknown_scheme", SCHEME)),
     ("", ("empty", "empty input has its own error")),
     ("postgres://u:p@host/db?big=99999999999999999999999", "bigint"),
     ("postgres://u:p@host/db?a=%C2%B2", "superscript"),
@@ -204,7 +241,9 @@ NAMES = ["", "db", "my%20db", "a/b", "d%C3%A9j%C3%A0", ":memory:", "/abs/x.db", 
 QUERIES = ["", "?", "?a=1", "?a=1&a=2", "?a=&b", "?sslmode=require", "?x=TRUE&y=false&z=10", "?currentSchema=s",
            "?currentSchema=0", "?ssl-ca=/ca.pem", "?ssl-ca=/c&ssl=1", "?q=a+b", "?k%3D=v%26", "?=v", "?n=-1&f=0.5",
            "?options=-c%20x", "#frag", "?a=1#frag"]
-SCHEMES = ["postgres", "postgresql", "pgsql", "postgis", "mysql", "mysql2", "mysqlgis", "sqlite", "Postgres", "SQLITE"]
+SCHEMES = ["postgres", "postgresql", "pgsql", "postgis", "mysql", "mysql2", "mysqlgis", "sqlite", "Postgres", "SQLITE",
+           "timescale", "timescalegis", "redshift", "cockroach", "mysql-connector", "spatialite", "oracle",
+           "oraclegis", "mssql", "mssqlms", "MsSql"]
 
 
 def random_urls(count, seed=20240611):
@@ -246,7 +285,10 @@ def main():
         "dj_database_url": getattr(dj_database_url, "__version__", None) or _dist_version("dj-database-url"),
         "django_environ": _dist_version("django-environ"),
     }
-    write("database_urls.json", {"generator": "tests/url/generate.py", **versions,
+    registered = {scheme: engine.backend for scheme, engine in dj_database_url.ENGINE_SCHEMES.items()}
+    if set(registered) != SUPPORTED:
+        raise SystemExit(f"dj-database-url registers {sorted(registered)}; update SUPPORTED and core/src/catalog.rs")
+    write("database_urls.json", {"generator": "tests/url/generate.py", **versions, "schemes": registered,
                                  "cases": cases(DATABASE_CASES, run_database, database_deviation)})
     write("database_random.json", {"generator": "tests/url/generate.py", **versions,
                                    "cases": random_cases(1500)})

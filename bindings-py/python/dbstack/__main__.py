@@ -1,5 +1,7 @@
 """``python -m dbstack resolve|explain``: the CLI's two resolving subcommands, same flags,
-same output, same exit codes (0 ok, 2 bad input or configuration, 3 Vault required)."""
+same output, same exit codes (0 ok, 2 bad input or configuration, 3 Vault required).
+``python -m dbstack verify``: ``manage.py verify_db_connections`` without Django
+(``dbstack.verification``)."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ if TYPE_CHECKING:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m dbstack", description="Resolve the stack's connection settings.")
     commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("verify", help="check every database and service (manage.py verify_db_connections)", add_help=False)
     resolve = commands.add_parser("resolve", help="print the resolved configuration")
     resolve.add_argument("--format", choices=["json", "django", "env", "table"], default="table")
     resolve.add_argument("--json", action="store_true", help="shorthand for --format json")
@@ -27,6 +30,7 @@ def _parser() -> argparse.ArgumentParser:
         sub.add_argument("--profile", help="development or production (beats DBSTACK_PROFILE)")
         sub.add_argument("--stack", metavar="FILE", help="stack file, TOML (beats DBSTACK_CONFIG)")
         sub.add_argument("--offline", action="store_true", help="do not contact Vault")
+        sub.add_argument("--env-file", action="append", default=[], metavar="PATH", help="read a .env file (repeatable)")
     return parser
 
 
@@ -35,13 +39,23 @@ def _print(text: str) -> None:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["verify"]:
+        from dbstack import verification
+
+        return verification.main(argv[1:], prog="python -m dbstack verify")
     args = _parser().parse_args(argv)
     if args.command == "resolve":
         fmt = "json" if args.json else args.format
     else:
         fmt = "explain-json" if args.json else "explain"
     answer = _native.stack_from_process(
-        profile=args.profile, stack_file=args.stack, offline=args.offline, render=fmt, reveal=args.show_secrets
+        profile=args.profile,
+        stack_file=args.stack,
+        offline=args.offline,
+        render=fmt,
+        reveal=args.show_secrets,
+        env_files=args.env_file,
     )
     if not answer["ok"]:
         error = answer["error"]
@@ -49,16 +63,13 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         return int(error["exit_code"])
     warnings = [str(w.get("message", "")) for w in answer["redacted"].get("warnings", [])]
     rendered = answer["rendered"]
-    if fmt in ("json", "env"):
+    if fmt in ("json", "env", "explain", "explain-json"):
         for message in warnings:
             sys.stderr.write(f"warning: {message}\n")
     if fmt == "explain-json":
         _print(json.dumps(rendered, indent=2))
     else:
         _print(str(rendered))
-    if fmt == "explain":
-        for message in warnings:
-            _print(f"warning: {message}")
     return 0
 
 

@@ -76,6 +76,16 @@ test("explain gives rows with sources", () => {
   assert.match(answer.text, /SUPABASE_DB_HOST/);
 });
 
+test("version() is the Cargo workspace's version (one version everywhere)", () => {
+  const manifest = readFileSync(join(ROOT, "Cargo.toml"), "utf8");
+  const workspace = manifest.slice(manifest.indexOf("[workspace.package]"));
+  const want = /^version = "([^"]+)"/m.exec(workspace)?.[1];
+  assert.ok(want, "no version in [workspace.package] of Cargo.toml");
+  assert.equal(wasm.version(), want);
+  const pkg = JSON.parse(readFileSync(join(ROOT, "bindings-wasm", "package.json"), "utf8"));
+  assert.equal(pkg.version, want, "bindings-wasm/package.json version");
+});
+
 test("schema is a JSON Schema object", () => {
   const s = wasm.schema();
   assert.equal(typeof s, "object");

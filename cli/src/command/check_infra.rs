@@ -1,7 +1,9 @@
 //! `dbstack check-infra`: the Kubernetes manifests and the Terraform modules agree with the
 //! catalog and with each other. Exit 0 consistent, 1 drift, 2 unreadable or unparseable input.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use dbstack_infra::InfraError;
 
 use crate::output;
 
@@ -20,17 +22,17 @@ pub(crate) struct Args {
 }
 
 pub(crate) fn run(args: &Args) -> i32 {
-    let report = match dbstack_runtime::infra::check_dirs(&args.kubernetes, &args.terraform) {
+    let report = match dbstack_infra::check_dirs(&args.kubernetes, &args.terraform) {
         Ok(report) => report,
         Err(err) => {
             if args.json {
                 output::print_json(&serde_json::json!({
                     "schema": "dbstack.check-infra/v1",
                     "ok": false,
-                    "error": {"file": err.file(), "message": err.to_string()},
+                    "error": {"file": err.file(), "message": format!("{err}{}", path_hint(args, &err))},
                 }));
             }
-            output::error_line(&err.to_string());
+            output::error_line(&format!("{err}{}", path_hint(args, &err)));
             return 2;
         }
     };
@@ -62,4 +64,35 @@ pub(crate) fn run(args: &Args) -> i32 {
         output::print(&text);
     }
     i32::from(!report.is_clean())
+}
+
+/// For a folder that cannot be read or holds no files: the flag that sets it, and where the
+/// default is looked for (the defaults are relative to the working folder).
+fn path_hint(args: &Args, err: &InfraError) -> String {
+    if !matches!(err, InfraError::Io { .. } | InfraError::Empty { .. }) {
+        return String::new();
+    }
+    let file = Path::new(err.file());
+    let (flag, dir) = if file.starts_with(&args.kubernetes) {
+        ("--kubernetes", &args.kubernetes)
+    } else if file.starts_with(&args.terraform) {
+        ("--terraform", &args.terraform)
+    } else {
+        return String::new();
+    };
+    let place = if dir.is_relative() {
+        std::env::current_dir()
+            .map(|cwd| format!(" (looked in {})", cwd.join(dir).display()))
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    format!(
+        "{place}; run from the repository root or pass {flag} DIR (and {other} DIR)",
+        other = if flag == "--kubernetes" {
+            "--terraform"
+        } else {
+            "--kubernetes"
+        }
+    )
 }

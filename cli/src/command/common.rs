@@ -25,6 +25,10 @@ pub(crate) struct ResolveArgs {
     /// Per-request Vault timeout, e.g. `2s` or `500ms` (beats DBSTACK_VAULT_TIMEOUT).
     #[arg(long, value_name = "DURATION")]
     pub vault_timeout: Option<String>,
+    /// Read variables from a `.env` file (dotenv syntax; repeatable, a later file beats an
+    /// earlier one; the environment beats every file).
+    #[arg(long = "env-file", value_name = "PATH")]
+    pub env_file: Vec<String>,
 }
 
 impl ResolveArgs {
@@ -34,7 +38,7 @@ impl ResolveArgs {
         for item in &self.set {
             let Some((key, value)) = item.split_once('=') else {
                 output::error_line(&format!("invalid `--set {item}`: expected PATH=VALUE"));
-                return Err(dbstack_core::error::EXIT_CONFIG);
+                return Err(dbstack_core::EXIT_CONFIG);
             };
             overrides.insert(key.trim().to_owned(), value.to_owned());
         }
@@ -44,8 +48,9 @@ impl ResolveArgs {
             overrides,
             offline: self.offline,
             vault_timeout: self.vault_timeout.clone(),
+            env_files: self.env_file.clone(),
         };
-        resolve(process_env(), options).map_err(|e| {
+        resolve(env_or_exit()?, options).map_err(|e| {
             let d = e.to_diagnostic();
             output::error_line(&format!("{} (source: {})", d.message, d.source));
             d.exit_code
@@ -58,4 +63,13 @@ pub(crate) fn print_warnings(resolved: &Resolved) {
     for w in &resolved.resolution.warnings {
         output::warning_line(&w.message);
     }
+}
+
+/// The process environment; a variable dbstack reads that is not UTF-8 is printed as an
+/// error (exit 2) naming it.
+pub(crate) fn env_or_exit() -> Result<std::collections::BTreeMap<String, String>, i32> {
+    process_env().map_err(|e| {
+        output::error_line(&format!("{e} (source: {})", e.source_name()));
+        e.exit_code()
+    })
 }

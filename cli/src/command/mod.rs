@@ -6,4 +6,5 @@ pub(crate) mod explain;
 pub(crate) mod plan;
 pub(crate) mod resolve;
 pub(crate) mod schema;
+pub(crate) mod vault;
 pub(crate) mod verify;

@@ -2,7 +2,6 @@
 
 use std::time::Duration;
 
-use dbstack_runtime::inputs::process_env;
 use dbstack_runtime::verify::{verify, VerifyOptions, DEFAULT_TIMEOUT};
 
 use super::common::{print_warnings, ResolveArgs};
@@ -21,14 +20,10 @@ pub(crate) struct Args {
 }
 
 fn parse_timeout(text: &str) -> Result<Duration, String> {
-    match text.parse::<f64>() {
-        Ok(secs) if secs.is_finite() && secs > 0.0 && secs <= 3600.0 => {
-            Ok(Duration::from_secs_f64(secs))
-        }
-        _ => Err(format!(
-            "`{text}` is not a number of seconds between 0 and 3600"
-        )),
-    }
+    text.parse::<f64>()
+        .ok()
+        .and_then(dbstack_runtime::verify::timeout_from_secs)
+        .ok_or_else(|| format!("`{text}` is not a number of seconds between 0 and 3600"))
 }
 
 pub(crate) fn run(args: &Args) -> i32 {
@@ -41,7 +36,8 @@ pub(crate) fn run(args: &Args) -> i32 {
     let doc = resolved.resolution.to_json(true);
     let options = VerifyOptions {
         timeout: args.timeout.unwrap_or(DEFAULT_TIMEOUT),
-        ..VerifyOptions::from_env(&process_env())
+        // The environment the resolution read (env files and `X_FILE` included).
+        ..VerifyOptions::from_env(&resolved.inputs.env)
     };
     match verify(&doc, &options) {
         Ok(report) => {

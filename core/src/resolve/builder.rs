@@ -11,10 +11,10 @@ use crate::resolution::{mask, Leaf, Overridden, Resolution, Source, SourceKind, 
 /// One possible value of a leaf.
 #[derive(Debug, Clone)]
 pub(crate) struct Cand {
-    pub source: Source,
-    pub value: Value,
+    pub(crate) source: Source,
+    pub(crate) value: Value,
     /// How the value shows when masked; `None` for values that are not secret.
-    pub masked: Option<Value>,
+    pub(crate) masked: Option<Value>,
 }
 
 impl Cand {
@@ -77,9 +77,24 @@ impl<'o> Builder<'o> {
         Ok(self.leaves.last().map_or(Value::Null, |l| l.value.clone()))
     }
 
+    /// How many leaves are written: [`Builder::written`] of it gives the ones written after.
+    pub(crate) fn len(&self) -> usize {
+        self.leaves.len()
+    }
+
+    /// The leaves written since `start` (a [`Builder::len`]).
+    pub(crate) fn written(&self, start: usize) -> &[Leaf] {
+        self.leaves.get(start..).unwrap_or_default()
+    }
+
     /// Picks the highest-precedence candidate (the first one among equals) for `path`.
-    pub(crate) fn leaf(&mut self, path: &[&str], mut cands: Vec<Cand>) -> Result<(), ResolveError> {
-        let path = join(path);
+    pub(crate) fn leaf(&mut self, path: &[&str], cands: Vec<Cand>) -> Result<(), ResolveError> {
+        self.leaf_at(&join(path), cands)
+    }
+
+    /// [`Builder::leaf`] at a dotted path.
+    pub(crate) fn leaf_at(&mut self, path: &str, mut cands: Vec<Cand>) -> Result<(), ResolveError> {
+        let path = path.to_owned();
         if !self.overrides.is_empty() {
             if let Some((key, text)) = self.overrides.get_key_value(path.as_str()) {
                 self.used.push(key.as_str());
@@ -101,28 +116,21 @@ impl<'o> Builder<'o> {
             }
         }
         // Highest kind first; stable: among equal kinds the first candidate pushed wins.
-        // An insertion sort: there are a handful of candidates, and std's stable sort would
-        // instantiate a few kilobytes of sorting code for `Cand` in the WASM module.
-        for i in 1..cands.len() {
-            let Some(kind) = cands.get(i).map(|c| c.source.kind) else {
-                break;
-            };
-            let at = cands.iter().take(i).position(|c| c.source.kind < kind);
-            if let Some(moved) = at.and_then(|at| cands.get_mut(at..=i)) {
-                moved.rotate_right(1);
-            }
-        }
+        crate::small::sort_desc_by_key(&mut cands, |c| c.source.kind);
         let mut iter = cands.into_iter();
         let Some(winner) = iter.next() else {
             return Ok(());
         };
-        let secret = winner.masked.is_some();
+        let masked = by_key(&winner.value).or(winner.masked);
+        let secret = masked.is_some();
         let overrode = iter
             .map(|c| Overridden {
-                value: match (&c.masked, secret) {
-                    (Some(m), _) => m.clone(),
-                    (None, true) if !c.value.as_str().is_some_and(str::is_empty) => mask(),
-                    _ => c.value,
+                value: match (c.masked, secret) {
+                    (Some(m), _) => by_key(&c.value).unwrap_or(m),
+                    (None, true) if !c.value.as_str().is_some_and(str::is_empty) => {
+                        by_key(&c.value).unwrap_or_else(mask)
+                    }
+                    _ => by_key(&c.value).unwrap_or(c.value),
                 },
                 source: c.source,
             })
@@ -130,7 +138,7 @@ impl<'o> Builder<'o> {
         self.leaves.push(Leaf {
             path,
             value: winner.value,
-            masked: winner.masked,
+            masked,
             source: winner.source,
             overrode,
         });
@@ -144,13 +152,25 @@ impl<'o> Builder<'o> {
         source: Source,
         value: impl Into<Value>,
     ) -> Result<(), ResolveError> {
+        self.fixed_value(path, source, value.into())
+    }
+
+    /// [`Builder::fixed`]'s one body: not generic, so the module holds it once instead of
+    /// once per value type (about 1.2 KB of the WASM module, before wasm-opt).
+    #[inline(never)]
+    fn fixed_value(
+        &mut self,
+        path: &[&str],
+        source: Source,
+        value: Value,
+    ) -> Result<(), ResolveError> {
         if !self.overrides.is_empty() {
             return self.leaf(path, vec![Cand::new(source, value)]);
         }
         self.leaves.push(Leaf {
             path: join(path),
-            value: value.into(),
-            masked: None,
+            masked: by_key(&value),
+            value,
             source,
             overrode: Vec::new(),
         });
@@ -167,6 +187,11 @@ impl<'o> Builder<'o> {
                 path.iter().all(|p| segments.next() == Some(*p)) && segments.next().is_none()
             })
             .map(|l| l.source.clone())
+    }
+
+    /// The explicit overrides (`--set`).
+    pub(crate) fn overrides(&self) -> &'o BTreeMap<String, String> {
+        self.overrides
     }
 
     pub(crate) fn warn(&mut self, code: &str, message: String, source: Option<String>) {
@@ -191,8 +216,15 @@ impl<'o> Builder<'o> {
         Ok(Resolution {
             leaves: self.leaves,
             warnings: self.warnings,
+            url_vars: Vec::new(),
         })
     }
+}
+
+/// The masked form of a dict (`OPTIONS`, `TEST`) with secret-named keys: every such key's
+/// value masked, wherever the dict came from (URL query, stack file, override).
+fn by_key(value: &Value) -> Option<Value> {
+    crate::secret::mask_secret_keys(value)
 }
 
 /// Types an override like the value it replaces (numbers stay numbers, booleans booleans).
@@ -201,6 +233,13 @@ fn override_value(key: &str, text: &str, like: Option<&Value>) -> Result<Value, 
         key: key.to_owned(),
         reason: format!("expected {what}"),
     };
+    // A port is 1-65535 wherever it comes from (a URL's dict has `""` for none).
+    if key.ends_with(".PORT") && !text.is_empty() {
+        match text.trim().parse::<u64>() {
+            Ok(1..=65535) => {}
+            _ => return Err(bad("a port (1-65535)")),
+        }
+    }
     match like {
         Some(Value::Number(_)) => text
             .trim()
@@ -218,9 +257,20 @@ fn override_value(key: &str, text: &str, like: Option<&Value>) -> Result<Value, 
             _ => Err(bad("a JSON list, e.g. `[\"redis://cache:6379/1\"]`")),
         },
         Some(Value::Object(_)) => match serde_json::from_str::<Value>(text) {
+            // `OPTIONS.sslmode` is a libpq mode, as in a URL or `SUPABASE_DB_SSLMODE`.
+            Ok(Value::Object(o))
+                if o.get("sslmode").is_some_and(|m| {
+                    !m.as_str()
+                        .is_some_and(|m| crate::catalog::SSLMODES.contains(&m))
+                }) =>
+            {
+                Err(bad("a libpq sslmode"))
+            }
             Ok(v @ Value::Object(_)) => Ok(v),
             _ => Err(bad("a JSON object, e.g. `{\"sslmode\": \"require\"}`")),
         },
+        // A key the stack file can add and did not (`ATOMIC_REQUESTS`, `TEST`): JSON.
+        None => serde_json::from_str(text).map_err(|_| bad("JSON, e.g. `true`")),
         _ => Ok(Value::String(text.to_owned())),
     }
 }

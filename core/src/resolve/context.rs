@@ -13,13 +13,13 @@ use crate::vault::{AuthMethod, VaultSettings};
 
 /// Development or production.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Profile {
+pub(crate) enum Profile {
     Development,
     Production,
 }
 
 impl Profile {
-    pub fn as_str(self) -> &'static str {
+    pub(crate) fn as_str(self) -> &'static str {
         match self {
             Profile::Development => "development",
             Profile::Production => "production",
@@ -29,9 +29,9 @@ impl Profile {
 
 /// A value and the source that supplied it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Sourced<T> {
-    pub value: T,
-    pub source: Source,
+pub(crate) struct Sourced<T> {
+    pub(crate) value: T,
+    pub(crate) source: Source,
 }
 
 pub(crate) fn src(kind: SourceKind, name: impl Into<std::borrow::Cow<'static, str>>) -> Source {
@@ -43,18 +43,18 @@ pub(crate) fn src(kind: SourceKind, name: impl Into<std::borrow::Cow<'static, st
 
 /// The parsed, validated view of the inputs.
 #[derive(Debug, Clone)]
-pub struct Context<'a> {
-    pub env: &'a BTreeMap<String, String>,
-    pub profile: Sourced<Profile>,
-    pub in_cluster: Sourced<bool>,
-    pub namespace: Sourced<String>,
-    pub cluster_domain: Sourced<String>,
-    pub stack: std::borrow::Cow<'static, Stack>,
-    pub vault: Option<VaultSettings>,
+pub(crate) struct Context<'a> {
+    pub(crate) env: &'a BTreeMap<String, String>,
+    pub(crate) profile: Sourced<Profile>,
+    pub(crate) in_cluster: Sourced<bool>,
+    pub(crate) namespace: Sourced<String>,
+    pub(crate) cluster_domain: Sourced<String>,
+    pub(crate) stack: std::borrow::Cow<'static, Stack>,
+    pub(crate) vault: Option<VaultSettings>,
 }
 
 impl<'a> Context<'a> {
-    pub fn new(inputs: &'a Inputs) -> Result<Context<'a>, ResolveError> {
+    pub(crate) fn new(inputs: &'a Inputs) -> Result<Context<'a>, ResolveError> {
         let env = &inputs.env;
         let get = |name: &str| env.get(name).map(String::as_str).filter(|v| !v.is_empty());
 
@@ -184,7 +184,7 @@ impl<'a> Context<'a> {
     }
 
     /// A variable's value; empty counts as unset.
-    pub fn var(&self, name: &str) -> Option<&'a str> {
+    pub(crate) fn var(&self, name: &str) -> Option<&'a str> {
         self.env
             .get(name)
             .map(String::as_str)
@@ -192,12 +192,12 @@ impl<'a> Context<'a> {
     }
 
     /// The first set variable of `names`, with its name.
-    pub fn first_var(&self, names: &[&'static str]) -> Option<(&'static str, &'a str)> {
+    pub(crate) fn first_var(&self, names: &[&'static str]) -> Option<(&'static str, &'a str)> {
         names.iter().find_map(|&n| self.var(n).map(|v| (n, v)))
     }
 
     /// `<service>.<namespace>.svc.<domain>` in a cluster.
-    pub fn discovered_host(&self, k8s_service: &str) -> Option<Sourced<String>> {
+    pub(crate) fn discovered_host(&self, k8s_service: &str) -> Option<Sourced<String>> {
         if !self.in_cluster.value {
             return None;
         }
@@ -212,7 +212,7 @@ impl<'a> Context<'a> {
     }
 
     /// The host a service resolves to without explicit configuration.
-    pub fn service_default_host(&self, kind: ServiceKind) -> Sourced<String> {
+    pub(crate) fn service_default_host(&self, kind: ServiceKind) -> Sourced<String> {
         kind.spec()
             .k8s_service
             .and_then(|svc| self.discovered_host(svc))
@@ -236,14 +236,10 @@ fn parse_profile(name: &str, text: &str) -> Result<Profile, ResolveError> {
 
 /// Booleans as Vault's and Kubernetes' tools write them.
 pub(crate) fn parse_bool(name: &str, text: &str) -> Result<bool, ResolveError> {
-    match text.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" | "t" => Ok(true),
-        "0" | "false" | "no" | "off" | "f" => Ok(false),
-        _ => Err(ResolveError::InvalidVariable {
-            name: name.into(),
-            reason: format!("`{text}` is not a boolean (use `true` or `false`)"),
-        }),
-    }
+    crate::env_vars::parse_bool(text).ok_or_else(|| ResolveError::InvalidVariable {
+        name: name.into(),
+        reason: format!("`{text}` is not a boolean (use `true` or `false`)"),
+    })
 }
 
 /// A TCP port in a variable: 1-65535.
@@ -271,8 +267,12 @@ fn is_dns_label(label: &str) -> bool {
         && !label.ends_with('-')
 }
 
-/// A duration in `DBSTACK_VAULT_TIMEOUT`: `2s`, `500ms`, or plain seconds (`1.5`).
-fn parse_timeout_ms(text: &str) -> Result<u64, ResolveError> {
+/// A duration in `DBSTACK_VAULT_TIMEOUT` or `DBSTACK_VAULT_DEADLINE`: `2s`, `500ms`, or
+/// plain seconds (`1.5`), at most `max_s` seconds.
+fn parse_duration_ms(name: &str, text: &str, max_s: u32) -> Result<u64, ResolveError> {
+    // An integer bound, so the error message formats no float (float formatting costs ~20 KB
+    // in the WASM module).
+    let max_ms = f64::from(max_s) * 1000.0;
     let text = text.trim();
     let (number, scale) = if let Some(ms) = text.strip_suffix("ms") {
         (ms, 1.0)
@@ -282,20 +282,22 @@ fn parse_timeout_ms(text: &str) -> Result<u64, ResolveError> {
         (text, 1000.0)
     };
     match number.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v > 0.0 && v * scale <= 600_000.0 => {
+        Ok(v) if v.is_finite() && v > 0.0 && v * scale <= max_ms => {
             // bounded above, so the cast cannot overflow
             #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             Ok((v * scale).round().max(1.0) as u64)
         }
         _ => Err(ResolveError::InvalidVariable {
-            name: "DBSTACK_VAULT_TIMEOUT".into(),
-            reason: format!("`{text}` is not a duration between 1ms and 600s (e.g. `2s`, `500ms`)"),
+            name: name.into(),
+            reason: format!(
+                "`{text}` is not a duration between 1ms and {max_s}s (e.g. `2s`, `500ms`)"
+            ),
         }),
     }
 }
 
 /// Vault is configured when `VAULT_ADDR` is set, or in a cluster when `VAULT_K8S_ROLE` is.
-fn vault_settings(
+pub(crate) fn vault_settings(
     env: &BTreeMap<String, String>,
     in_cluster: bool,
     namespace: &str,
@@ -317,6 +319,9 @@ fn vault_settings(
                     })
                 }
             }
+            // Host and port by the rules of every address, before Vault is contacted:
+            // `http://[::1` is bad input (exit 2), not a Vault that is down.
+            super::services::http_host_port("VAULT_ADDR", addr)?;
             (addr.to_owned(), "VAULT_ADDR".to_owned())
         }
         None if in_cluster && get("VAULT_K8S_ROLE").is_some() => {
@@ -334,12 +339,13 @@ fn vault_settings(
             "token" => AuthMethod::Token,
             "kubernetes" | "k8s" => AuthMethod::Kubernetes,
             "approle" => AuthMethod::Approle,
+            "agent" => AuthMethod::Agent,
             _ => {
                 return Err(ResolveError::InvalidVariable {
                     name: "VAULT_AUTH_METHOD".into(),
                     reason: format!(
-                        "unknown auth method `{m}` (use `token`, `kubernetes` or `approle`)"
-                    ),
+                    "unknown auth method `{m}` (use `token`, `kubernetes`, `approle` or `agent`)"
+                ),
                 })
             }
         },
@@ -365,8 +371,12 @@ fn vault_settings(
         None => false,
     };
     let timeout_ms = match get("DBSTACK_VAULT_TIMEOUT") {
-        Some(text) => parse_timeout_ms(text)?,
+        Some(text) => parse_duration_ms("DBSTACK_VAULT_TIMEOUT", text, 600)?,
         None => 2000,
+    };
+    let deadline_ms = match get("DBSTACK_VAULT_DEADLINE") {
+        Some(text) => parse_duration_ms("DBSTACK_VAULT_DEADLINE", text, 3600)?,
+        None => 60_000,
     };
     Ok(Some(VaultSettings {
         addr,
@@ -383,5 +393,6 @@ fn vault_settings(
         cacert: get("VAULT_CACERT").map(str::to_owned),
         skip_verify,
         timeout_ms,
+        deadline_ms,
     }))
 }

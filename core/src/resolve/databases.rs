@@ -4,24 +4,15 @@
 use serde_json::Value;
 
 use super::builder::{Builder, Cand};
-use super::context::{parse_port, src, Context, Profile};
+use super::context::{src, Context, Profile};
+use super::fields::{pooler, resolve_fields, Part, Parts, Scope, DATABASE};
 use super::VaultView;
-use crate::catalog::{self, ServiceKind};
+use crate::catalog::{self, EngineFamily, ServiceKind, SSLMODES};
 use crate::error::ResolveError;
 use crate::resolution::{Source, SourceKind};
 use crate::stack::Alias;
 use crate::url::{parse_database_url, DatabaseConfig};
 
-const POSTGRES_ENGINE: &str = "django.db.backends.postgresql";
-const MYSQL_ENGINE: &str = "django.db.backends.mysql";
-const SSLMODES: [&str; 6] = [
-    "disable",
-    "allow",
-    "prefer",
-    "require",
-    "verify-ca",
-    "verify-full",
-];
 const DISCRETE: [&str; 6] = [
     "SUPABASE_DB_HOST",
     "SUPABASE_DB_PORT",
@@ -36,13 +27,15 @@ pub(super) fn fallback_reason(ctx: &Context<'_>, vault: &VaultView<'_>) -> Optio
     if ctx.profile.value != Profile::Development {
         return None;
     }
-    if let Some(failure) = vault.failure() {
-        return Some(format!("vault failed: {}", failure.message));
-    }
     let primary_url = primary_url_vars(ctx)
         .into_iter()
         .any(|n| ctx.var(n).is_some());
     let discrete = DISCRETE.iter().any(|n| ctx.var(n).is_some());
+    // A failed Vault keeps what the other sources configure (its `vault_failed` warning says
+    // what is missing); the fallback only stands in for a primary database nothing configures.
+    if let Some(failure) = vault.failure() {
+        return (!primary_url && !discrete).then(|| format!("vault failed: {}", failure.message));
+    }
     if vault.configured() || primary_url || discrete {
         return None;
     }
@@ -115,7 +108,7 @@ pub(super) fn write_databases(
             (Some((name, cfg)), Some(d))
                 if alias.name != "default"
                     && d.service == alias.service
-                    && !cfg.engine.contains("sqlite") =>
+                    && EngineFamily::of(&cfg.engine) != Some(EngineFamily::Sqlite) =>
             {
                 Some((format!("{name} (server of alias `default`)"), cfg))
             }
@@ -138,10 +131,27 @@ fn env_src(name: &str) -> Source {
 }
 
 fn url_port(cfg: &DatabaseConfig) -> Value {
-    cfg.port.map_or(Value::String(String::new()), Value::from)
+    cfg.port_value()
 }
 
-#[allow(clippy::too_many_lines)]
+/// The parts of a database URL the field table reads; an inherited URL (the server of
+/// `default`) gives no name.
+fn db_parts(var: &str, cfg: &DatabaseConfig, own: bool) -> Parts {
+    let mut values = Vec::with_capacity(6);
+    if own {
+        values.push((Part::Name, Value::from(cfg.name.as_str())));
+    }
+    values.push((Part::User, Value::from(cfg.user.as_str())));
+    values.push((Part::Password, Value::from(cfg.password.as_str())));
+    values.push((Part::Host, Value::from(cfg.host.as_str())));
+    values.push((Part::Port, url_port(cfg)));
+    values.push((Part::Engine, Value::from(cfg.engine.as_str())));
+    Parts {
+        var: var.to_owned(),
+        values,
+    }
+}
+
 fn write_alias(
     ctx: &Context<'_>,
     vault: &VaultView<'_>,
@@ -152,7 +162,6 @@ fn write_alias(
 ) -> Result<(), ResolveError> {
     let name = alias.name.as_str();
     let supabase = alias.service == ServiceKind::Supabase;
-    let is_default = name == "default";
     let discrete = |var: &'static str| {
         if supabase {
             ctx.var(var).map(|v| (var, v))
@@ -172,145 +181,41 @@ fn write_alias(
         .as_deref()
         .and_then(|role| vault.creds(role, &ctx.stack.vault.database_mount));
     let path = |key: &'static str| ["django", "DATABASES", name, key];
-    let builtin_stack = ctx.stack.origin == crate::stack::BUILTIN;
-    let spec = alias.service.spec();
-
-    // NAME
-    let mut c = Vec::new();
-    if let Some((var, cfg)) = own {
-        c.push(Cand::new(env_src(var), cfg.name.as_str()));
-    }
-    if is_default {
-        if let Some((var, v)) = discrete("SUPABASE_DB_NAME") {
-            c.push(Cand::new(env_src(var), v));
-        }
-        if let Some((v, s)) = kv("dbname") {
-            c.push(Cand::new(s, v.expose()));
-        }
-    }
-    if let Some(db) = &alias.database {
-        let kind = if builtin_stack {
-            SourceKind::Default
-        } else {
-            SourceKind::Stack
-        };
-        c.push(Cand::new(
-            src(kind, alias.database_origin.clone()),
-            db.as_str(),
-        ));
-    }
-    c.push(Cand::new(
-        src(SourceKind::Default, alias.service.default_label("database")),
-        if supabase { "postgres" } else { name },
-    ));
-    b.leaf(&path("NAME"), c)?;
-
-    // USER
-    let mut c = Vec::new();
-    if let Some((user, _, p)) = &creds {
-        c.push(Cand::new(
-            src(SourceKind::Vault, format!("{p}#username")),
-            *user,
-        ));
-    }
-    if let Some((v, s)) = kv("username") {
-        c.push(Cand::new(s, v.expose()));
-    }
-    for (var, cfg) in own.iter().chain(inherited.iter()) {
-        c.push(Cand::new(env_src(var), cfg.user.as_str()));
-    }
-    if let Some((var, v)) = discrete("SUPABASE_DB_USER") {
-        c.push(Cand::new(env_src(var), v));
-    }
-    c.push(Cand::new(
-        src(SourceKind::Default, alias.service.default_label("user")),
-        if supabase { "postgres" } else { "root" },
-    ));
-    b.leaf(&path("USER"), c)?;
-
-    // PASSWORD
-    let mut c = Vec::new();
-    if let Some((_, password, p)) = &creds {
-        c.push(Cand::secret(
-            src(SourceKind::Vault, format!("{p}#password")),
-            password.expose(),
-        ));
-    }
-    if let Some((v, s)) = kv("password") {
-        c.push(Cand::secret(s, v.expose()));
-    }
-    for (var, cfg) in own.iter().chain(inherited.iter()) {
-        c.push(Cand::secret(env_src(var), &cfg.password));
-    }
-    if let Some((var, v)) = discrete("SUPABASE_DB_PASSWORD") {
-        c.push(Cand::secret(env_src(var), v));
-    }
-    c.push(Cand::secret(src(SourceKind::Default, "no password"), ""));
-    let password = b.leaf_value(&path("PASSWORD"), c)?;
-
-    // HOST
-    let mut c = Vec::new();
-    if let Some((v, s)) = kv("host") {
-        c.push(Cand::new(s, v.expose()));
-    }
-    for (var, cfg) in own.iter().chain(inherited.iter()) {
-        c.push(Cand::new(env_src(var), cfg.host.as_str()));
-    }
-    if let Some((var, v)) = discrete("SUPABASE_DB_HOST") {
-        c.push(Cand::new(env_src(var), v));
-    }
-    let host = ctx.service_default_host(alias.service);
-    c.push(Cand::new(host.source, host.value));
-    b.leaf(&path("HOST"), c)?;
-
-    // PORT
-    let mut c = Vec::new();
-    if let Some((v, s)) = kv("port") {
-        let port = parse_port(&s.name, v.expose())?;
-        c.push(Cand::new(s, port));
-    }
-    for (var, cfg) in own.iter().chain(inherited.iter()) {
-        c.push(Cand::new(env_src(var), url_port(cfg)));
-    }
-    if let Some((var, v)) = discrete("SUPABASE_DB_PORT") {
-        c.push(Cand::new(env_src(var), parse_port(var, v)?));
-    }
-    let port_kind = if ctx.in_cluster.value && spec.k8s_service.is_some() {
-        SourceKind::Kubernetes
-    } else {
-        SourceKind::Default
+    let mut urls = Vec::with_capacity(2);
+    urls.extend(own.map(|(var, cfg)| db_parts(var, cfg, true)));
+    urls.extend(inherited.map(|(var, cfg)| db_parts(var, cfg, false)));
+    let base = format!("django.DATABASES.{name}");
+    let scope = Scope {
+        service: alias.service,
+        base: &base,
+        urls: &urls,
+        alias: Some(alias),
+        creds,
     };
-    c.push(Cand::new(
-        src(port_kind, alias.service.default_label("port")),
-        spec.port,
-    ));
-    let port = b.leaf_value(&path("PORT"), c)?;
+    let start = resolve_fields(ctx, vault, b, &scope, &DATABASE)?;
+    // In the table's order: NAME, USER, PASSWORD, HOST, PORT, …, ENGINE.
+    let leaves = b.written(start);
+    let value = |i: usize| leaves.get(i).map(|l| &l.value);
+    let no_password = value(2).and_then(Value::as_str).is_some_and(str::is_empty);
+    let postgres = value(8)
+        .and_then(Value::as_str)
+        .and_then(EngineFamily::of)
+        .is_some_and(|f| f == EngineFamily::Postgres);
+    // A transaction pooler, and whether server-side cursors are off for it.
+    let transaction = match pooler(alias, value(4)) {
+        Some((why, true)) => Some((
+            if why.kind == SourceKind::Stack {
+                why.name
+            } else {
+                "port 6543".into()
+            },
+            value(7).and_then(Value::as_bool) == Some(true),
+        )),
+        _ => None,
+    };
 
-    let defaults = src(SourceKind::Default, "dj-database-url defaults");
-    b.fixed(&path("CONN_MAX_AGE"), defaults.clone(), 0)?;
-    b.fixed(&path("CONN_HEALTH_CHECKS"), defaults.clone(), false)?;
-    b.fixed(&path("DISABLE_SERVER_SIDE_CURSORS"), defaults, false)?;
-
-    // ENGINE
-    let mut c = Vec::new();
-    for (var, cfg) in own.iter().chain(inherited.iter()) {
-        c.push(Cand::new(env_src(var), cfg.engine.as_str()));
-    }
-    c.push(Cand::new(
-        src(SourceKind::Default, alias.service.default_label("engine")),
-        if supabase {
-            POSTGRES_ENGINE
-        } else {
-            MYSQL_ENGINE
-        },
-    ));
-    let engine = b.leaf_value(&path("ENGINE"), c)?;
-
-    // OPTIONS: the URL's query, plus sslmode for PostgreSQL; one leaf, whose source is the
-    // highest-precedence part.
-    let postgres = engine
-        .as_str()
-        .is_some_and(|e| e.contains("postgis") || e.contains("postgresql"));
+    // OPTIONS: the URL's query, plus sslmode for PostgreSQL, over the stack's `options`; one
+    // leaf, whose source is the highest-precedence part.
     let mut options = serde_json::Map::new();
     let mut parts: Vec<Source> = Vec::new();
     for (var, cfg) in own.iter().chain(inherited.iter()) {
@@ -336,6 +241,23 @@ fn write_alias(
             parts.push(env_src(var));
         }
     }
+    // The stack file's `options` (the alias's over `[django]`'s): below every variable.
+    if let Some(set) = alias.setting("options") {
+        let mut used = false;
+        for (key, value) in set.value.as_object().into_iter().flatten() {
+            if !options.contains_key(key) {
+                // A libpq mode, as in a URL or `SUPABASE_DB_SSLMODE`.
+                if postgres && key == "sslmode" {
+                    checked_sslmode(&set.origin, value.as_str().unwrap_or_default())?;
+                }
+                options.insert(key.clone(), value.clone());
+                used = true;
+            }
+        }
+        if used {
+            parts.push(src(SourceKind::Stack, set.origin.clone()));
+        }
+    }
     if let Some(source) = parts.into_iter().max_by_key(|p| p.kind) {
         b.leaf(
             &path("OPTIONS"),
@@ -343,23 +265,20 @@ fn write_alias(
         )?;
     }
 
-    if ctx.profile.value == Profile::Production
-        && postgres
-        && password.as_str().is_some_and(str::is_empty)
-    {
+    if ctx.profile.value == Profile::Production && postgres && no_password {
         b.warn(
             "missing_credentials",
             format!("alias `{name}` has no database password in the production profile"),
             Some(format!("django.DATABASES.{name}.PASSWORD")),
         );
     }
-    if supabase && port.as_u64() == Some(6543) {
+    if let Some((why, cursors)) = transaction {
         b.warn(
-            "supabase_transaction_pooler",
+            "transaction_pooler",
             format!(
-                "alias `{name}` uses Supabase's transaction pooler (port 6543): prepared statements and server-side cursors do not work there; set DISABLE_SERVER_SIDE_CURSORS and psycopg's prepare_threshold=None"
+                "alias `{name}` is behind a transaction pooler ({why}): DISABLE_SERVER_SIDE_CURSORS is {cursors}"
             ),
-            Some(format!("django.DATABASES.{name}.PORT")),
+            Some(format!("django.DATABASES.{name}.DISABLE_SERVER_SIDE_CURSORS")),
         );
     }
     Ok(())
@@ -389,11 +308,12 @@ fn write_fallback(
     for alias in &ctx.stack.aliases {
         let name = alias.name.as_str();
         let path = |key: &'static str| ["django", "DATABASES", name, key];
-        let db_name = if name == "default" || cfg.engine.contains("sqlite") {
-            cfg.name.clone()
-        } else {
-            format!("{}_{name}", cfg.name)
-        };
+        let db_name =
+            if name == "default" || EngineFamily::of(&cfg.engine) == Some(EngineFamily::Sqlite) {
+                cfg.name.clone()
+            } else {
+                format!("{}_{name}", cfg.name)
+            };
         b.fixed(&path("NAME"), source.clone(), db_name)?;
         b.fixed(&path("USER"), source.clone(), cfg.user.as_str())?;
         b.leaf(
@@ -453,13 +373,7 @@ pub(super) fn fallback_config(
 
 /// A URL for messages: scheme, user, host, port and name; never the password.
 fn safe_url(cfg: &DatabaseConfig) -> String {
-    let scheme = if cfg.engine.contains("mysql") {
-        "mysql"
-    } else if cfg.engine.contains("sqlite") {
-        "sqlite"
-    } else {
-        "postgres"
-    };
+    let scheme = cfg.scheme();
     let port = cfg.port.map(|p| format!(":{p}")).unwrap_or_default();
     let user = if cfg.user.is_empty() {
         String::new()

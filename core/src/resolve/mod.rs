@@ -5,32 +5,26 @@
 //! replaces the databases wholesale and says so.
 
 mod builder;
-pub mod context;
+pub(crate) mod context;
 mod databases;
+mod fields;
 mod services;
 
-use serde_json::{json, Value};
+use serde_json::{Map, Value};
 
-use crate::catalog::ServiceKind;
+use crate::catalog::{ServiceKind, KV_SERVICES};
 use crate::error::ResolveError;
 use crate::input::Inputs;
 use crate::resolution::{Resolution, Source, SourceKind};
 use crate::secret::Secret;
+use crate::stack::Stack;
 use crate::vault::{
     ReadKind, VaultAnswers, VaultFailure, VaultPlan, VaultRead, VaultResult, VaultStatus,
 };
 
 use builder::Builder;
 use context::src;
-pub use context::{Context, Profile};
-
-/// The services whose static secrets live in KV v2, in read order.
-const KV_SERVICES: [ServiceKind; 4] = [
-    ServiceKind::Supabase,
-    ServiceKind::Dragonfly,
-    ServiceKind::Ragflow,
-    ServiceKind::Rocketmq,
-];
+pub(crate) use context::{Context, Profile};
 
 /// The Vault reads a resolution of `inputs` needs. Pure: nothing is contacted.
 pub fn plan(inputs: &Inputs) -> Result<VaultPlan, ResolveError> {
@@ -92,18 +86,36 @@ pub fn resolve(inputs: &Inputs, answers: &VaultAnswers) -> Result<Resolution, Re
     b.fixed(
         &["django", "DATABASE_ROUTERS"],
         src(SourceKind::Default, "dbstack router"),
-        json!([crate::catalog::ROUTER_CLASS]),
+        Value::Array(vec![Value::from(crate::catalog::ROUTER_CLASS)]),
     )?;
     services::write_caches(&mut b, &cache)?;
     write_routing(&ctx, &mut b)?;
     services::write_ragflow(&ctx, &vault, &mut b)?;
     services::write_rocketmq(&ctx, &vault, &mut b)?;
     vault.warn(&mut b);
-    b.finish()
+    let mut resolution = b.finish()?;
+    resolution.url_vars = ctx
+        .stack
+        .aliases
+        .iter()
+        .map(|a| (a.name.clone(), a.url_env.clone()))
+        .collect();
+    Ok(resolution)
 }
 
 fn write_routing(ctx: &Context<'_>, b: &mut Builder<'_>) -> Result<(), ResolveError> {
     let stack = &ctx.stack;
+    // An overriding route names an alias of the stack, like a route in the stack file.
+    for (key, alias) in b.overrides() {
+        if (key == "routing.default" || key.starts_with("routing.apps."))
+            && stack.alias(alias).is_none()
+        {
+            return Err(ResolveError::InvalidOverride {
+                key: key.clone(),
+                reason: "expected an alias of routing.aliases".into(),
+            });
+        }
+    }
     let source = if stack.origin == crate::stack::BUILTIN {
         src(SourceKind::Default, crate::stack::BUILTIN)
     } else {
@@ -117,7 +129,11 @@ fn write_routing(ctx: &Context<'_>, b: &mut Builder<'_>) -> Result<(), ResolveEr
         .collect();
     b.fixed(&["routing", "aliases"], source.clone(), aliases)?;
     if stack.routes.is_empty() {
-        b.fixed(&["routing", "apps"], source.clone(), json!({}))?;
+        b.fixed(
+            &["routing", "apps"],
+            source.clone(),
+            Value::Object(Map::new()),
+        )?;
     }
     for (label, route) in &stack.routes {
         for (op, alias) in [
@@ -137,33 +153,46 @@ fn write_routing(ctx: &Context<'_>, b: &mut Builder<'_>) -> Result<(), ResolveEr
 
 /// Builds the plan from the parsed context.
 pub(crate) fn vault_plan(ctx: &Context<'_>) -> VaultPlan {
-    let Some(settings) = ctx.vault.clone() else {
-        return VaultPlan {
+    match ctx.vault.clone() {
+        None => VaultPlan {
             settings: None,
             reads: Vec::new(),
+        },
+        Some(settings) => VaultPlan {
+            settings: Some(settings),
+            reads: vault_reads(&ctx.stack),
+        },
+    }
+}
+
+/// Every Vault read a stack implies, in plan order: the KV v2 secret of each service of
+/// `[vault] kv_services` (in the catalog's order), then
+/// the database credentials of each `vault_role` (one read per role; its `purpose` lists
+/// every alias that uses it). The plan's reads when Vault is configured, and the paths of
+/// the policy `dbstack vault policy` writes.
+pub fn vault_reads(stack: &Stack) -> Vec<VaultRead> {
+    let layout = &stack.vault;
+    let mut reads: Vec<VaultRead> = Vec::new();
+    for (svc, listed) in KV_SERVICES.iter().zip(layout.kv_services) {
+        if !listed {
+            continue;
+        }
+        let secret = if layout.kv_prefix.is_empty() {
+            svc.name().to_owned()
+        } else {
+            format!("{}/{}", layout.kv_prefix, svc.name())
         };
-    };
-    let layout = &ctx.stack.vault;
-    let mut reads: Vec<VaultRead> = KV_SERVICES
-        .iter()
-        .map(|svc| {
-            let secret = if layout.kv_prefix.is_empty() {
-                svc.name().to_owned()
-            } else {
-                format!("{}/{}", layout.kv_prefix, svc.name())
-            };
-            VaultRead {
-                path: format!("{}/{secret}", layout.kv_mount),
-                api_path: format!("{}/data/{secret}", layout.kv_mount),
-                kind: ReadKind::Kv2 {
-                    mount: layout.kv_mount.clone(),
-                    secret,
-                },
-                purpose: svc.name().to_owned(),
-            }
-        })
-        .collect();
-    for alias in &ctx.stack.aliases {
+        reads.push(VaultRead {
+            path: format!("{}/{secret}", layout.kv_mount),
+            api_path: format!("{}/data/{secret}", layout.kv_mount),
+            kind: ReadKind::Kv2 {
+                mount: layout.kv_mount.clone(),
+                secret,
+            },
+            purpose: svc.name().to_owned(),
+        });
+    }
+    for alias in &stack.aliases {
         let Some(role) = &alias.vault_role else {
             continue;
         };
@@ -182,10 +211,7 @@ pub(crate) fn vault_plan(ctx: &Context<'_>) -> VaultPlan {
             purpose: format!("alias:{}", alias.name),
         });
     }
-    VaultPlan {
-        settings: Some(settings),
-        reads,
-    }
+    reads
 }
 
 /// The Vault answers as the resolver uses them.
@@ -259,7 +285,11 @@ impl<'a> VaultView<'a> {
             Some(s) if s.addr_source == "VAULT_ADDR" => src(SourceKind::Env, "VAULT_ADDR"),
             Some(s) => src(
                 SourceKind::Kubernetes,
-                s.addr_source.trim_start_matches("kubernetes:").to_owned(),
+                // `kubernetes:<host>` (vault_settings); a prefix, not a pattern to trim.
+                s.addr_source
+                    .strip_prefix("kubernetes:")
+                    .unwrap_or(&s.addr_source)
+                    .to_owned(),
             ),
             None => src(SourceKind::Default, "VAULT_ADDR unset"),
         };
@@ -276,17 +306,16 @@ impl<'a> VaultView<'a> {
             src(SourceKind::Env, "VAULT_AUTH_METHOD")
         };
         b.fixed(&["vault", "auth"], auth_source, auth)?;
-        let runtime = src(
-            SourceKind::Vault,
-            settings.map_or_else(|| "vault".to_owned(), |s| s.addr.clone()),
+        // Without Vault, its status has the same reason as `vault.enabled`.
+        let runtime = settings.map_or_else(
+            || source.clone(),
+            |s| src(SourceKind::Vault, s.addr.clone()),
         );
         b.fixed(&["vault", "status"], runtime.clone(), self.status())?;
         b.fixed(
             &["vault", "error"],
             runtime.clone(),
-            self.failure().map_or(Value::Null, |f| {
-                serde_json::to_value(f).unwrap_or(Value::Null)
-            }),
+            self.failure().map_or(Value::Null, VaultFailure::to_json),
         )?;
         let mut leases = Vec::new();
         for read in &self.plan.reads {
@@ -303,15 +332,16 @@ impl<'a> VaultView<'a> {
                 let aliases: Vec<&str> = read
                     .purpose
                     .split(',')
-                    .map(|p| p.trim_start_matches("alias:"))
+                    .map(|p| p.strip_prefix("alias:").unwrap_or(p))
                     .collect();
-                leases.push(json!({
-                    "alias": aliases.join(","),
-                    "path": read.path,
-                    "lease_id": lease_id,
-                    "lease_duration": lease_duration,
-                    "renewable": renewable,
-                }));
+                // Not `json!`: see `ffi::object`.
+                let mut lease = Map::new();
+                lease.insert("alias".into(), Value::from(aliases.join(",")));
+                lease.insert("path".into(), Value::from(read.path.as_str()));
+                lease.insert("lease_id".into(), Value::from(lease_id.as_str()));
+                lease.insert("lease_duration".into(), Value::from(*lease_duration));
+                lease.insert("renewable".into(), Value::from(*renewable));
+                leases.push(Value::Object(lease));
             }
         }
         b.fixed(&["vault", "leases"], runtime, leases)?;
@@ -338,7 +368,10 @@ impl<'a> VaultView<'a> {
             ),
             VaultStatus::Failed { error } => b.warn(
                 "vault_failed",
-                format!("vault failed ({}): {}", error.kind, error.message),
+                format!(
+                    "vault failed ({}): {}; the values Vault would supply are missing",
+                    error.kind, error.message
+                ),
                 Some(error.source.clone()),
             ),
             VaultStatus::Ok => {}

@@ -1,20 +1,19 @@
 //! The `services` section, Django `CACHES` / `CHANNEL_LAYERS`, and the RAGflow and
 //! RocketMQ settings.
 
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value};
 
 use super::builder::{Builder, Cand};
 use super::context::{parse_port, src, Context};
 use super::databases::{fallback_config, parse_url_var, primary_url_vars};
+use super::fields::{
+    resolve_fields, Part, Parts, Scope, Section, UrlKind, RAGFLOW_KEY, ROCKETMQ_KEYS, SERVICES,
+};
 use super::VaultView;
 use crate::catalog::{self, ServiceKind};
 use crate::error::ResolveError;
-use crate::resolution::{Source, SourceKind};
-use crate::url::{parse_cache_url, CacheUrl};
-
-const REDIS_CACHE: &str = "django.core.cache.backends.redis.RedisCache";
-const CHANNELS_REDIS: &str = "channels_redis.core.RedisChannelLayer";
-const RAGFLOW_HEALTH_PATH: &str = "/api/v1/system/healthz";
+use crate::resolution::{Leaf, Source, SourceKind};
+use crate::url::{parse_cache_url, split_host_port_checked, CacheUrl};
 
 /// The merged cache connection, ready to render.
 pub(super) struct Cache {
@@ -24,28 +23,62 @@ pub(super) struct Cache {
     options: Option<Map<String, Value>>,
 }
 
-fn kube_or_default(ctx: &Context<'_>, kind: ServiceKind) -> (Cand, Cand) {
-    let spec = kind.spec();
-    let host = ctx.service_default_host(kind);
-    let port_kind = if ctx.in_cluster.value && spec.k8s_service.is_some() {
-        SourceKind::Kubernetes
+/// A section's URL variable, parsed into the parts the field table reads.
+fn url_parts(ctx: &Context<'_>, section: &Section) -> Result<Option<Parts>, ResolveError> {
+    let found = if section.url_kind == UrlKind::Database {
+        primary_url_vars(ctx)
+            .into_iter()
+            .find_map(|n| ctx.var(n).map(|v| (n, v)))
     } else {
-        SourceKind::Default
+        ctx.first_var(section.url)
     };
-    (
-        Cand::new(host.source, host.value),
-        Cand::new(src(port_kind, kind.default_label("port")), spec.port),
-    )
-}
-
-fn service_name(b: &mut Builder<'_>, kind: ServiceKind) -> Result<(), ResolveError> {
-    let spec = kind.spec();
-    b.fixed(
-        &["services", spec.name, "service"],
-        src(SourceKind::Default, "catalog"),
-        spec.k8s_service.map_or(Value::Null, Value::from),
-    )?;
-    Ok(())
+    let Some((var, text)) = found else {
+        return Ok(None);
+    };
+    let mut values = Vec::with_capacity(6);
+    match section.url_kind {
+        UrlKind::Database => {
+            let cfg = parse_url_var(var, text)?;
+            if !cfg.host.is_empty() {
+                values.push((Part::Host, Value::from(cfg.host)));
+            }
+            if let Some(port) = cfg.port {
+                values.push((Part::Port, Value::from(port)));
+            }
+        }
+        UrlKind::Cache => {
+            let url = parse_cache_url(text).map_err(|error| ResolveError::InvalidUrl {
+                name: var.to_owned(),
+                error,
+            })?;
+            values.push((Part::Host, Value::from(url.host.as_str())));
+            if let Some(port) = url.port {
+                values.push((Part::Port, Value::from(port)));
+            }
+            if let Some(db) = url.db {
+                values.push((Part::Db, Value::from(db)));
+            }
+            values.push((Part::Tls, Value::from(url.scheme == "rediss")));
+            values.push((Part::User, Value::from(url.username.as_str())));
+            values.push((Part::Password, Value::from(url.password.as_str())));
+        }
+        UrlKind::Http | UrlKind::Namesrv => {
+            let (host, port) = if section.url_kind == UrlKind::Http {
+                http_host_port(var, text)?
+            } else {
+                namesrv_addrs(var, text)?
+                    .into_iter()
+                    .next()
+                    .unwrap_or_default()
+            };
+            values.push((Part::Host, Value::from(host)));
+            values.push((Part::Port, Value::from(port)));
+        }
+    }
+    Ok(Some(Parts {
+        var: var.to_owned(),
+        values,
+    }))
 }
 
 pub(super) fn write_services(
@@ -54,92 +87,20 @@ pub(super) fn write_services(
     b: &mut Builder<'_>,
     fallback: bool,
 ) -> Result<Cache, ResolveError> {
-    // supabase: the server of the `default` alias, without the fallback.
-    service_name(b, ServiceKind::Supabase)?;
-    let primary = match primary_url_vars(ctx)
-        .into_iter()
-        .find_map(|n| ctx.var(n).map(|v| (n, v)))
-    {
-        Some((name, text)) => Some((name.to_owned(), parse_url_var(name, text)?)),
-        None => None,
-    };
-    let (host_default, port_default) = kube_or_default(ctx, ServiceKind::Supabase);
-    let mut hosts = Vec::new();
-    let mut ports = Vec::new();
-    if let Some((v, s)) = vault.kv(ServiceKind::Supabase, "host") {
-        hosts.push(Cand::new(s, v.expose()));
-    }
-    if let Some((v, s)) = vault.kv(ServiceKind::Supabase, "port") {
-        ports.push(Cand::new(s.clone(), parse_port(&s.name, v.expose())?));
-    }
-    if let Some((name, cfg)) = &primary {
-        if !cfg.host.is_empty() {
-            hosts.push(Cand::new(
-                src(SourceKind::Env, name.clone()),
-                cfg.host.as_str(),
-            ));
-        }
-        if let Some(port) = cfg.port {
-            ports.push(Cand::new(src(SourceKind::Env, name.clone()), port));
+    let mut cache = None;
+    for section in &SERVICES {
+        let spec = section.service.spec();
+        b.fixed(
+            &["services", spec.name, "service"],
+            src(SourceKind::Default, "catalog"),
+            spec.k8s_service.map_or(Value::Null, Value::from),
+        )?;
+        let url = url_parts(ctx, section)?;
+        let start = resolve_section(ctx, vault, b, section, url.as_slice())?;
+        if section.service == ServiceKind::Dragonfly {
+            cache = Some(merge_cache(ctx, b.written(start)));
         }
     }
-    if let Some(host) = ctx.var("SUPABASE_DB_HOST") {
-        hosts.push(Cand::new(src(SourceKind::Env, "SUPABASE_DB_HOST"), host));
-    }
-    if let Some(port) = ctx.var("SUPABASE_DB_PORT") {
-        ports.push(Cand::new(
-            src(SourceKind::Env, "SUPABASE_DB_PORT"),
-            parse_port("SUPABASE_DB_PORT", port)?,
-        ));
-    }
-    hosts.push(host_default);
-    ports.push(port_default);
-    b.leaf(&["services", "supabase", "host"], hosts)?;
-    b.leaf(&["services", "supabase", "port"], ports)?;
-
-    let cache = write_dragonfly(ctx, vault, b)?;
-
-    // ragflow and rocketmq: host and port of the URL / address that wins below.
-    for (kind, vars) in [
-        (ServiceKind::Ragflow, &["RAGFLOW_URL"][..]),
-        (
-            ServiceKind::Rocketmq,
-            &["ROCKETMQ_NAMESRV_ADDR", "NAMESRV_ADDR"][..],
-        ),
-    ] {
-        service_name(b, kind)?;
-        let (host_default, port_default) = kube_or_default(ctx, kind);
-        let mut hosts = Vec::new();
-        let mut ports = Vec::new();
-        if let Some((var, text)) = ctx.first_var(vars) {
-            let (host, port) = if kind == ServiceKind::Ragflow {
-                http_host_port(var, text)?
-            } else {
-                let first = namesrv_addrs(var, text)?;
-                first.into_iter().next().unwrap_or_default()
-            };
-            hosts.push(Cand::new(src(SourceKind::Env, var), host));
-            ports.push(Cand::new(src(SourceKind::Env, var), port));
-        }
-        hosts.push(host_default);
-        ports.push(port_default);
-        b.leaf(&["services", kind.name(), "host"], hosts)?;
-        b.leaf(&["services", kind.name(), "port"], ports)?;
-    }
-
-    service_name(b, ServiceKind::Vault)?;
-    let (host_default, port_default) = kube_or_default(ctx, ServiceKind::Vault);
-    let mut hosts = Vec::new();
-    let mut ports = Vec::new();
-    if let Some(addr) = ctx.var("VAULT_ADDR") {
-        let (host, port) = http_host_port("VAULT_ADDR", addr)?;
-        hosts.push(Cand::new(src(SourceKind::Env, "VAULT_ADDR"), host));
-        ports.push(Cand::new(src(SourceKind::Env, "VAULT_ADDR"), port));
-    }
-    hosts.push(host_default);
-    ports.push(port_default);
-    b.leaf(&["services", "vault", "host"], hosts)?;
-    b.leaf(&["services", "vault", "port"], ports)?;
 
     if fallback {
         let (var, cfg) = fallback_config(ctx)?;
@@ -160,108 +121,77 @@ pub(super) fn write_services(
             cfg.port.unwrap_or(catalog::MARIADB.port),
         )?;
     }
-    Ok(cache)
+    Ok(cache.unwrap_or_else(|| merge_cache(ctx, &[])))
 }
 
-fn write_dragonfly(
-    ctx: &Context<'_>,
-    vault: &VaultView<'_>,
-    b: &mut Builder<'_>,
-) -> Result<Cache, ResolveError> {
-    service_name(b, ServiceKind::Dragonfly)?;
+/// The cache URL of the resolved `services.dragonfly` values (host, port, db, tls, username,
+/// password), with the query and options of the environment's URL.
+fn merge_cache(ctx: &Context<'_>, values: &[Leaf]) -> Cache {
     let env_url = match ctx.first_var(&["DRAGONFLY_URL", "REDIS_URL"]) {
-        Some((var, text)) => Some((
-            var,
-            parse_cache_url(text).map_err(|error| ResolveError::InvalidUrl {
-                name: var.to_owned(),
-                error,
-            })?,
-        )),
+        Some((_, text)) => parse_cache_url(text).ok(),
         None => None,
     };
-    let env = |f: &dyn Fn(&CacheUrl) -> Option<Value>| {
-        env_url
-            .as_ref()
-            .and_then(|(var, url)| f(url).map(|v| Cand::new(src(SourceKind::Env, *var), v)))
+    let get = |i: usize| values.get(i).map(|l| &l.value);
+    let text = |i: usize| {
+        get(i)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
     };
-    let (host_default, port_default) = kube_or_default(ctx, ServiceKind::Dragonfly);
-    let base = ["services", "dragonfly"];
-    let mut sources: Vec<Source> = Vec::new();
-    let pick = |b: &mut Builder<'_>, key: &str, cands: Vec<Cand>| -> Result<Value, ResolveError> {
-        let v = b.leaf_value(&[base[0], base[1], key], cands)?;
-        Ok(v)
-    };
-
-    let mut c: Vec<Cand> = env(&|u| Some(Value::from(u.host.as_str())))
-        .into_iter()
-        .collect();
-    c.push(host_default);
-    let host = pick(b, "host", c)?;
-    let mut c: Vec<Cand> = env(&|u| u.port.map(Value::from)).into_iter().collect();
-    c.push(port_default);
-    let port = pick(b, "port", c)?;
-    let mut c: Vec<Cand> = env(&|u| u.db.map(Value::from)).into_iter().collect();
-    c.push(Cand::new(src(SourceKind::Default, "dragonfly db"), 0));
-    let db = pick(b, "db", c)?;
-    let mut c: Vec<Cand> = env(&|u| Some(Value::from(u.scheme == "rediss")))
-        .into_iter()
-        .collect();
-    c.push(Cand::new(src(SourceKind::Default, "dragonfly tls"), false));
-    let tls = pick(b, "tls", c)?;
-    let mut c = Vec::new();
-    if let Some((v, s)) = vault.kv(ServiceKind::Dragonfly, "username") {
-        c.push(Cand::new(s, v.expose()));
-    }
-    c.extend(env(&|u| Some(Value::from(u.username.as_str()))));
-    c.push(Cand::new(src(SourceKind::Default, "no ACL user"), ""));
-    let username = pick(b, "username", c)?;
-    let mut c = Vec::new();
-    if let Some((v, s)) = vault.kv(ServiceKind::Dragonfly, "password") {
-        c.push(Cand::secret(s, v.expose()));
-    }
-    if let Some((var, url)) = &env_url {
-        c.push(Cand::secret(src(SourceKind::Env, *var), &url.password));
-    }
-    c.push(Cand::secret(src(SourceKind::Default, "no password"), ""));
-    let password = pick(b, "password", c)?;
-
-    for key in ["host", "port", "db", "tls", "username", "password"] {
-        if let Some(leaf) = b_last_source(b, key) {
-            sources.push(leaf);
-        }
-    }
-    let source = sources
-        .into_iter()
+    // The highest level wins (among equals the last, the password). A URL of built-in
+    // defaults only is named after its host's default, not after `no password`.
+    let source = values
+        .iter()
+        .map(|l| &l.source)
         .max_by_key(|s| s.kind)
-        .unwrap_or_else(|| src(SourceKind::Default, "dragonfly"));
+        .filter(|s| s.kind != SourceKind::Default)
+        .cloned()
+        .unwrap_or_else(|| src(SourceKind::Default, "dragonfly host"));
     let url = CacheUrl {
-        scheme: if tls.as_bool() == Some(true) {
+        scheme: if get(3).and_then(Value::as_bool) == Some(true) {
             "rediss"
         } else {
             "redis"
         }
         .to_owned(),
-        username: username.as_str().unwrap_or_default().to_owned(),
-        password: password.as_str().unwrap_or_default().to_owned(),
-        host: host.as_str().unwrap_or_default().to_owned(),
-        port: port.as_u64().and_then(|p| u16::try_from(p).ok()),
-        db: db.as_u64().and_then(|d| u32::try_from(d).ok()),
+        username: text(4),
+        password: text(5),
+        host: text(0),
+        port: get(1)
+            .and_then(Value::as_u64)
+            .and_then(|p| u16::try_from(p).ok()),
+        db: get(2)
+            .and_then(Value::as_u64)
+            .and_then(|d| u32::try_from(d).ok()),
         query: env_url
             .as_ref()
-            .map(|(_, u)| u.query.clone())
+            .map(|u| u.query.clone())
             .unwrap_or_default(),
     };
-    let options = env_url.as_ref().and_then(|(_, u)| u.options());
-    Ok(Cache {
+    let options = env_url.as_ref().and_then(CacheUrl::options);
+    Cache {
         url,
         source,
         options,
-    })
+    }
 }
 
-/// The source of the most recent `services.dragonfly.<key>` leaf.
-fn b_last_source(b: &Builder<'_>, key: &str) -> Option<Source> {
-    b.source_of(&["services", "dragonfly", key])
+/// A section of the field table resolved with its URL.
+fn resolve_section(
+    ctx: &Context<'_>,
+    vault: &VaultView<'_>,
+    b: &mut Builder<'_>,
+    section: &Section,
+    urls: &[Parts],
+) -> Result<usize, ResolveError> {
+    let scope = Scope {
+        service: section.service,
+        base: section.base,
+        urls,
+        alias: None,
+        creds: None,
+    };
+    resolve_fields(ctx, vault, b, &scope, section.fields)
 }
 
 pub(super) fn write_caches(b: &mut Builder<'_>, cache: &Cache) -> Result<(), ResolveError> {
@@ -270,7 +200,7 @@ pub(super) fn write_caches(b: &mut Builder<'_>, cache: &Cache) -> Result<(), Res
     b.fixed(
         &["django", "CACHES", "default", "BACKEND"],
         src(SourceKind::Default, "django built-in RedisCache"),
-        REDIS_CACHE,
+        catalog::REDIS_CACHE_BACKEND,
     )?;
     b.leaf(
         &["django", "CACHES", "default", "LOCATION"],
@@ -290,14 +220,14 @@ pub(super) fn write_caches(b: &mut Builder<'_>, cache: &Cache) -> Result<(), Res
     b.fixed(
         &["django", "CHANNEL_LAYERS", "default", "BACKEND"],
         src(SourceKind::Default, "channels_redis"),
-        CHANNELS_REDIS,
+        catalog::CHANNELS_REDIS_BACKEND,
     )?;
     b.leaf(
         &["django", "CHANNEL_LAYERS", "default", "CONFIG", "hosts"],
         vec![Cand::masked(
             cache.source.clone(),
-            json!([shown]),
-            json!([masked]),
+            Value::Array(vec![Value::from(shown)]),
+            Value::Array(vec![Value::from(masked)]),
         )],
     )?;
     Ok(())
@@ -322,22 +252,18 @@ pub(super) fn write_ragflow(
         format!("http://{}:{}", host.value, catalog::RAGFLOW.port),
     ));
     let base = b.leaf_value(&["ragflow", "BASE_URL"], c)?;
-    let mut c = Vec::new();
-    if let Some((v, s)) = vault.kv(ServiceKind::Ragflow, "api_key") {
-        c.push(Cand::secret(s, v.expose()));
-    }
-    if let Some(key) = ctx.var("RAGFLOW_API_KEY") {
-        c.push(Cand::secret(src(SourceKind::Env, "RAGFLOW_API_KEY"), key));
-    }
-    c.push(Cand::secret(src(SourceKind::Default, "no API key"), ""));
-    b.leaf(&["ragflow", "API_KEY"], c)?;
+    resolve_section(ctx, vault, b, &RAGFLOW_KEY, &[])?;
     let source = b
         .source_of(&["ragflow", "BASE_URL"])
         .unwrap_or_else(|| src(SourceKind::Default, "ragflow"));
     b.fixed(
         &["ragflow", "HEALTH_URL"],
         source,
-        format!("{}{RAGFLOW_HEALTH_PATH}", base.as_str().unwrap_or_default()),
+        format!(
+            "{}{}",
+            base.as_str().unwrap_or_default(),
+            catalog::RAGFLOW_HEALTH_PATH
+        ),
     )?;
     Ok(())
 }
@@ -378,32 +304,12 @@ pub(super) fn write_rocketmq(
     }
     b.leaf(&["rocketmq", "BROKER_ADDR"], c)?;
 
-    let mut c = Vec::new();
-    if let Some((v, s)) = vault.kv(ServiceKind::Rocketmq, "access_key") {
-        c.push(Cand::new(s, v.expose()));
-    }
-    if let Some(key) = ctx.var("ROCKETMQ_ACCESS_KEY") {
-        c.push(Cand::new(src(SourceKind::Env, "ROCKETMQ_ACCESS_KEY"), key));
-    }
-    c.push(Cand::new(src(SourceKind::Default, "no ACL"), ""));
-    b.leaf(&["rocketmq", "ACCESS_KEY"], c)?;
-    let mut c = Vec::new();
-    if let Some((v, s)) = vault.kv(ServiceKind::Rocketmq, "secret_key") {
-        c.push(Cand::secret(s, v.expose()));
-    }
-    if let Some(key) = ctx.var("ROCKETMQ_SECRET_KEY") {
-        c.push(Cand::secret(
-            src(SourceKind::Env, "ROCKETMQ_SECRET_KEY"),
-            key,
-        ));
-    }
-    c.push(Cand::secret(src(SourceKind::Default, "no ACL"), ""));
-    b.leaf(&["rocketmq", "SECRET_KEY"], c)?;
+    resolve_section(ctx, vault, b, &ROCKETMQ_KEYS, &[])?;
     Ok(())
 }
 
 /// Host and port of an `http(s)://host[:port][/path]` URL (no credentials allowed).
-fn http_host_port(var: &str, text: &str) -> Result<(String, u16), ResolveError> {
+pub(crate) fn http_host_port(var: &str, text: &str) -> Result<(String, u16), ResolveError> {
     let bad = |reason: &str| ResolveError::InvalidVariable {
         name: var.to_owned(),
         reason: reason.to_owned(),
@@ -421,7 +327,9 @@ fn http_host_port(var: &str, text: &str) -> Result<(String, u16), ResolveError> 
             "credentials do not belong in this URL (use the API key variable)",
         ));
     }
-    let (host, port) = split_host_port(authority);
+    let Some((host, port)) = split_host_port_checked(authority) else {
+        return Err(bad("malformed host (an IPv6 host goes in brackets)"));
+    };
     if host.is_empty() {
         return Err(bad("the URL has no host"));
     }
@@ -441,11 +349,10 @@ fn namesrv_addrs(var: &str, text: &str) -> Result<Vec<(String, u16)>, ResolveErr
         .map(str::trim)
         .filter(|p| !p.is_empty())
     {
-        let (host, port) = split_host_port(part);
-        let Some(port) = port else {
+        let Some((host, Some(port))) = split_host_port_checked(part) else {
             return Err(ResolveError::InvalidVariable {
                 name: var.to_owned(),
-                reason: format!("`{part}` is not `host:port`"),
+                reason: format!("`{part}` is not `host:port` (IPv6: `[::1]:9876`)"),
             });
         };
         if host.is_empty() {
@@ -463,18 +370,4 @@ fn namesrv_addrs(var: &str, text: &str) -> Result<Vec<(String, u16)>, ResolveErr
         });
     }
     Ok(out)
-}
-
-/// `host:port`, `[v6]:port`, `host`.
-fn split_host_port(authority: &str) -> (&str, Option<&str>) {
-    if let Some(rest) = authority.strip_prefix('[') {
-        if let Some((host, after)) = rest.split_once(']') {
-            return (host, after.strip_prefix(':'));
-        }
-        return (authority, None);
-    }
-    match authority.rsplit_once(':') {
-        Some((host, port)) => (host, Some(port)),
-        None => (authority, None),
-    }
 }

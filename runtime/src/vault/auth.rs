@@ -1,32 +1,131 @@
 //! Authentication: a token (`VAULT_TOKEN`, else `~/.vault-token`), checked with
-//! `auth/token/lookup-self`; Kubernetes (service-account JWT); AppRole.
+//! `auth/token/lookup-self`; Kubernetes (service-account JWT); AppRole; none through a
+//! Vault/OpenBao Agent (`agent`).
 
 use std::collections::BTreeMap;
 
 use dbstack_core::vault::{AuthMethod, VaultFailure, VaultSettings};
+use dbstack_core::Secret;
+use vaultrs::api::auth::approle::requests::LoginWithApproleRequest;
+use vaultrs::api::auth::kubernetes::requests::LoginWithKubernetesRequest;
+use vaultrs::api::token::requests::LookupTokenSelfRequest;
+use vaultrs::api::token::responses::LookupTokenResponse;
 use vaultrs::client::{Client as _, VaultClient};
+use vaultrs::error::ClientError;
 
+use super::client::{self, Refusal};
 use super::failure::{self, kind, Target};
-use super::with_retries;
+use super::{with_retries, Budget};
 
-/// Logs in as the settings say and returns the client token to use for the reads.
+/// A client token and what Vault said about it (what the credential keeper schedules by).
+#[derive(Debug, Clone)]
+pub(crate) struct Login {
+    pub(crate) token: Secret,
+    /// Seconds left when it was issued or looked up; 0: no expiry.
+    pub(crate) ttl_s: u64,
+    /// The TTL to ask on renewal: the token's creation TTL.
+    pub(crate) asked_s: u64,
+    pub(crate) renewable: bool,
+    /// Not a secret: names the token in messages.
+    pub(crate) accessor: String,
+    /// Where the token came from: `VAULT_TOKEN`, a token file or the login path.
+    pub(crate) source: String,
+}
+
+impl Login {
+    fn from_auth(info: vaultrs::api::AuthInfo, source: String) -> Login {
+        Login {
+            token: Secret::new(info.client_token),
+            ttl_s: info.lease_duration,
+            asked_s: info.lease_duration,
+            renewable: info.renewable,
+            accessor: info.accessor,
+            source,
+        }
+    }
+}
+
+/// Logs in as the settings say and returns the client token to use for the reads. One login:
+/// only a refused attempt (429, 5xx, no connection) is tried again.
 pub(crate) async fn login(
     client: &mut VaultClient,
     settings: &VaultSettings,
     env: &BTreeMap<String, String>,
-) -> Result<String, VaultFailure> {
+    budget: &Budget,
+) -> Result<Login, VaultFailure> {
     match settings.auth {
-        AuthMethod::Token => token(client, settings, env).await,
-        AuthMethod::Kubernetes => kubernetes(client, settings).await,
-        AuthMethod::Approle => approle(client, settings, env).await,
+        AuthMethod::Token => token(client, settings, env, budget).await,
+        AuthMethod::Kubernetes => kubernetes(client, settings, budget).await,
+        AuthMethod::Approle => approle(client, settings, env, budget).await,
+        AuthMethod::Agent => agent(client, settings, budget).await,
     }
+}
+
+/// Through a Vault / OpenBao Agent with `use_auto_auth_token`: no token of our own (the agent
+/// adds its auto-auth token to requests without one). `auth/token/lookup-self` checks that it
+/// does, so a plain Vault or an agent without the setting is an `auth_failed` saying so. The
+/// agent renews and replaces its own token: the login has no expiry for the keeper.
+async fn agent(
+    client: &VaultClient,
+    settings: &VaultSettings,
+    budget: &Budget,
+) -> Result<Login, VaultFailure> {
+    let target = Target {
+        addr: &settings.addr,
+        api_path: "auth/token/lookup-self",
+        source: &settings.addr_source,
+        auth: true,
+    };
+    let accessor = with_retries(&target, budget, || agent_lookup_self(client))
+        .await
+        .map_err(|mut f| {
+            if f.kind == kind::AUTH_FAILED {
+                f.message = format!(
+                    "vault at `{}` refused a request without a token (HTTP {}): with \
+                     VAULT_AUTH_METHOD=agent, VAULT_ADDR must be a Vault/OpenBao Agent whose \
+                     api_proxy sets use_auto_auth_token",
+                    settings.addr,
+                    f.status.unwrap_or_default()
+                );
+            }
+            f
+        })?;
+    Ok(Login {
+        token: Secret::new(String::new()),
+        ttl_s: 0,
+        asked_s: 0,
+        renewable: false,
+        accessor,
+        source: settings.addr_source.clone(),
+    })
+}
+
+/// `auth/token/lookup-self` through an agent, which leaves the token's `id` and `accessor`
+/// out of the answer: only `data` is required. Returns the accessor when there is one.
+async fn agent_lookup_self(client: &VaultClient) -> Result<String, Refusal> {
+    let endpoint = LookupTokenSelfRequest::builder()
+        .build()
+        .map_err(|_| ClientError::ResponseEmptyError)?;
+    let answer = client::exec(client, endpoint).await?;
+    let body: serde_json::Value = serde_json::from_slice(answer.response.body())
+        .map_err(|source| ClientError::JsonParseError { source })?;
+    let data = body
+        .get("data")
+        .and_then(serde_json::Value::as_object)
+        .ok_or(ClientError::ResponseDataEmptyError)?;
+    Ok(data
+        .get("accessor")
+        .and_then(serde_json::Value::as_str)
+        .unwrap_or_default()
+        .to_owned())
 }
 
 async fn token(
     client: &mut VaultClient,
     settings: &VaultSettings,
     env: &BTreeMap<String, String>,
-) -> Result<String, VaultFailure> {
+    budget: &Budget,
+) -> Result<Login, VaultFailure> {
     let (token, origin) = find_token(env)?;
     // Checking the token first tells an expired or bogus token (auth_failed) apart from a
     // policy that denies a path (permission_denied): both are a 403 on the read itself.
@@ -38,9 +137,7 @@ async fn token(
         source: &origin,
         auth: true,
     };
-    with_retries(&target, settings.timeout_ms, || {
-        vaultrs::token::lookup_self(checker)
-    })
+    let info = with_retries(&target, budget, || lookup_self(checker))
     .await
     .map_err(|mut f| {
         if f.kind == kind::AUTH_FAILED {
@@ -52,7 +149,18 @@ async fn token(
         }
         f
     })?;
-    Ok(token)
+    Ok(Login {
+        token: Secret::new(token),
+        ttl_s: info.ttl,
+        asked_s: if info.creation_ttl > 0 {
+            info.creation_ttl
+        } else {
+            info.ttl
+        },
+        renewable: info.renewable.unwrap_or(false),
+        accessor: info.accessor,
+        source: origin,
+    })
 }
 
 /// `VAULT_TOKEN`, else the file `$HOME/.vault-token`; returns the token and where it came from.
@@ -65,10 +173,24 @@ fn find_token(env: &BTreeMap<String, String>) -> Result<(String, String), VaultF
     let home = env.get("HOME").filter(|h| !h.is_empty());
     if let Some(home) = home {
         let path = std::path::Path::new(home).join(".vault-token");
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            let token = text.trim();
-            if !token.is_empty() {
-                return Ok((token.to_owned(), path.display().to_string()));
+        // A regular file of at most 64 KiB, read without blocking: a FIFO there would
+        // otherwise hang the resolution outside every Vault deadline.
+        match crate::fs::read_text(&path, crate::fs::MAX_TOKEN_FILE) {
+            Ok(text) => {
+                let token = text.trim();
+                if !token.is_empty() {
+                    return Ok((token.to_owned(), path.display().to_string()));
+                }
+            }
+            Err(crate::fs::ReadError::Io(_)) if !path.exists() => {}
+            Err(e) => {
+                let shown = path.display().to_string();
+                return Err(failure::failure(
+                    kind::CONFIG,
+                    shown.clone(),
+                    None,
+                    format!("cannot read the vault token file `{shown}`: {e}"),
+                ));
             }
         }
     }
@@ -84,7 +206,8 @@ fn find_token(env: &BTreeMap<String, String>) -> Result<(String, String), VaultF
 async fn kubernetes(
     client: &VaultClient,
     settings: &VaultSettings,
-) -> Result<String, VaultFailure> {
+    budget: &Budget,
+) -> Result<Login, VaultFailure> {
     let role = settings
         .k8s_role
         .as_deref()
@@ -98,14 +221,17 @@ async fn kubernetes(
             )
         })?;
     let path = &settings.k8s_token_path;
-    let jwt = std::fs::read_to_string(path).map_err(|e| {
-        failure::failure(
+    let jwt =
+        crate::fs::read_text(std::path::Path::new(path), crate::fs::MAX_TOKEN_FILE).map_err(
+            |e| {
+                failure::failure(
             kind::CONFIG,
             path.clone(),
             None,
             format!("cannot read the service-account token `{path}` (VAULT_K8S_TOKEN_PATH): {e}"),
         )
-    })?;
+            },
+        )?;
     let jwt = jwt.trim();
     if jwt.is_empty() {
         return Err(failure::failure(
@@ -123,19 +249,26 @@ async fn kubernetes(
         source: &api_path,
         auth: true,
     };
-    let info = with_retries(&target, settings.timeout_ms, || {
-        vaultrs::auth::kubernetes::login(client, mount, role, jwt)
+    with_retries(&target, budget, || async move {
+        let endpoint = LoginWithKubernetesRequest::builder()
+            .mount(mount)
+            .role(role)
+            .jwt(jwt)
+            .build()
+            .map_err(|_| ClientError::ResponseEmptyError)?;
+        client::login_auth(&client::exec(client, endpoint).await?)
     })
     .await
-    .map_err(|f| with_role(f, "kubernetes", role))?;
-    Ok(info.client_token)
+    .map_err(|f| with_role(f, "kubernetes", role))
+    .map(|info| Login::from_auth(info, api_path.clone()))
 }
 
 async fn approle(
     client: &VaultClient,
     settings: &VaultSettings,
     env: &BTreeMap<String, String>,
-) -> Result<String, VaultFailure> {
+    budget: &Budget,
+) -> Result<Login, VaultFailure> {
     let role_id = settings
         .role_id
         .as_deref()
@@ -168,12 +301,27 @@ async fn approle(
         source: &api_path,
         auth: true,
     };
-    let info = with_retries(&target, settings.timeout_ms, || {
-        vaultrs::auth::approle::login(client, mount, role_id, secret_id)
+    with_retries(&target, budget, || async move {
+        let endpoint = LoginWithApproleRequest::builder()
+            .mount(mount)
+            .role_id(role_id)
+            .secret_id(secret_id)
+            .build()
+            .map_err(|_| ClientError::ResponseEmptyError)?;
+        client::login_auth(&client::exec(client, endpoint).await?)
     })
     .await
-    .map_err(|f| with_role(f, "approle", "VAULT_ROLE_ID"))?;
-    Ok(info.client_token)
+    .map_err(|f| with_role(f, "approle", "VAULT_ROLE_ID"))
+    .map(|info| Login::from_auth(info, api_path.clone()))
+}
+
+/// `auth/token/lookup-self`: the token is valid (its details are not needed).
+async fn lookup_self(client: &VaultClient) -> Result<LookupTokenResponse, Refusal> {
+    let endpoint = LookupTokenSelfRequest::builder()
+        .build()
+        .map_err(|_| ClientError::ResponseEmptyError)?;
+    let answer = client::exec(client, endpoint).await?;
+    client::data(&answer)
 }
 
 fn with_role(mut f: VaultFailure, method: &str, role: &str) -> VaultFailure {

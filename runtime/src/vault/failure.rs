@@ -16,8 +16,10 @@ pub mod kind {
     pub const TIMEOUT: &str = "timeout";
     pub const TLS: &str = "tls";
     pub const CONFIG: &str = "config";
-    /// A 5xx or 429 that persisted through the retries.
+    /// A 5xx that persisted through the retries.
     pub const SERVER_ERROR: &str = "server_error";
+    /// HTTP 429 until the storm deadline (`DBSTACK_VAULT_DEADLINE`).
+    pub const RATE_LIMITED: &str = "rate_limited";
 }
 
 /// Which request failed: the Vault address, the API path and what it was for.
@@ -125,6 +127,19 @@ fn from_http(err: &HttpError, target: &Target<'_>) -> Classified {
             from_status(*code, &errors, target)
         }
         HttpError::RequestError { source, .. } => from_transport(source.as_ref(), target),
+        HttpError::ResponseError { source }
+            if source
+                .downcast_ref::<super::client::BodyTooLarge>()
+                .is_some() =>
+        {
+            invalid(
+                target,
+                &format!(
+                    "the answer is larger than {} bytes",
+                    super::client::MAX_BODY
+                ),
+            )
+        }
         HttpError::ResponseError { source } => from_transport(source.as_ref(), target),
         HttpError::ResponseParseError { .. }
         | HttpError::ResponseConversionError { .. }

@@ -2,22 +2,24 @@
 
 use std::collections::BTreeMap;
 
-use dbstack_core::secret::Secret;
 use dbstack_core::vault::{kv_text, ReadKind, VaultFailure, VaultRead, VaultResult};
-use rustify::endpoint::Endpoint as _;
+use dbstack_core::Secret;
 use vaultrs::api::database::requests::GenerateCredentialsRequest;
 use vaultrs::api::database::responses::GenerateCredentialsResponse;
+use vaultrs::api::kv2::requests::ReadSecretRequest;
+use vaultrs::api::kv2::responses::ReadSecretResponse;
 use vaultrs::api::EndpointResult;
-use vaultrs::client::{Client as _, VaultClient};
+use vaultrs::client::VaultClient;
 use vaultrs::error::ClientError;
 
+use super::client::{self, Refusal};
 use super::failure::{self, kind, Target};
-use super::with_retries;
+use super::{with_retries, Budget};
 
 pub(crate) async fn perform(
     client: &VaultClient,
     addr: &str,
-    timeout_ms: u64,
+    budget: &Budget,
     read: &VaultRead,
 ) -> Result<VaultResult, VaultFailure> {
     let target = Target {
@@ -28,11 +30,7 @@ pub(crate) async fn perform(
     };
     match &read.kind {
         ReadKind::Kv2 { mount, secret } => {
-            let data: BTreeMap<String, serde_json::Value> =
-                with_retries(&target, timeout_ms, || {
-                    vaultrs::kv2::read(client, mount, secret)
-                })
-                .await?;
+            let data = with_retries(&target, budget, || kv2(client, mount, secret)).await?;
             let data = data
                 .iter()
                 .map(|(k, v)| (k.clone(), Secret::new(kv_text(v))))
@@ -41,7 +39,7 @@ pub(crate) async fn perform(
         }
         ReadKind::DatabaseCreds { mount, role } => {
             let envelope =
-                with_retries(&target, timeout_ms, || database_creds(client, mount, role)).await?;
+                with_retries(&target, budget, || database_creds(client, mount, role)).await?;
             let Some(creds) = envelope.data else {
                 return Err(failure::failure(
                     kind::INVALID_RESPONSE,
@@ -64,25 +62,37 @@ pub(crate) async fn perform(
     }
 }
 
-/// `<mount>/creds/<role>`. vaultrs' `database::role::creds` strips the response envelope and
-/// with it the lease (id, TTL, renewable), so this executes vaultrs' own
-/// `GenerateCredentialsRequest` endpoint through the same client and keeps the envelope.
+/// `<mount>/data/<secret>`: the secret's key-value pairs.
+async fn kv2(
+    client: &VaultClient,
+    mount: &str,
+    secret: &str,
+) -> Result<BTreeMap<String, serde_json::Value>, Refusal> {
+    let endpoint = ReadSecretRequest::builder()
+        .mount(mount)
+        .path(secret)
+        .build()
+        .map_err(|_| ClientError::ResponseEmptyError)?;
+    let answer = client::exec(client, endpoint).await?;
+    let secret: ReadSecretResponse = client::data(&answer)?;
+    serde_json::from_value(secret.data)
+        .map_err(|source| Refusal::from(ClientError::JsonParseError { source }))
+}
+
+/// `<mount>/creds/<role>`, keeping the response envelope (vaultrs' `database::role::creds`
+/// strips it and with it the lease: id, TTL, renewable).
 async fn database_creds(
     client: &VaultClient,
     mount: &str,
     role: &str,
-) -> Result<EndpointResult<GenerateCredentialsResponse>, ClientError> {
+) -> Result<EndpointResult<GenerateCredentialsResponse>, Refusal> {
     let endpoint = GenerateCredentialsRequest::builder()
         .mount(mount)
         .name(role)
         .build()
         .map_err(|_| ClientError::ResponseEmptyError)?;
-    let response = endpoint
-        .with_middleware(client.middle())
-        .exec(client.http())
-        .await
-        .map_err(|source| ClientError::RestClientError { source })?;
-    response
+    let answer = client::exec(client, endpoint).await?;
+    answer
         .wrap::<EndpointResult<GenerateCredentialsResponse>>()
-        .map_err(|source| ClientError::RestClientError { source })
+        .map_err(|source| Refusal::from(ClientError::RestClientError { source }))
 }

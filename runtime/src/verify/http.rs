@@ -11,11 +11,12 @@ use super::net::{self, Verify};
 use super::targets::{address, HttpKind, HttpTarget};
 use super::{CheckError, FailureKind, Outcome, VerifyOptions};
 
+/// The largest health answer read: 1 MiB (RAGflow's is under 200 bytes).
 const MAX_RESPONSE: u64 = 1024 * 1024;
 
 /// A parsed response.
 #[derive(Debug)]
-struct Response {
+pub(super) struct Response {
     status: u16,
     body: Vec<u8>,
 }
@@ -55,12 +56,21 @@ pub(crate) async fn probe(t: &HttpTarget, options: &VerifyOptions) -> Result<Out
         .await
         .map_err(|e| net::io_error(&e, &format!("send to {target}")))?;
     let mut raw = Vec::new();
-    let read = (&mut stream).take(MAX_RESPONSE).read_to_end(&mut raw).await;
+    let read = (&mut stream)
+        .take(MAX_RESPONSE + 1)
+        .read_to_end(&mut raw)
+        .await;
     // A TLS peer that closes without close_notify still delivered a full response.
     if let Err(e) = read {
         if raw.is_empty() || e.kind() != std::io::ErrorKind::UnexpectedEof {
             return Err(net::io_error(&e, &format!("read from {target}")));
         }
+    }
+    if raw.len() as u64 > MAX_RESPONSE {
+        return Err(CheckError::new(
+            FailureKind::WrongProtocol,
+            format!("{target} sent more than {MAX_RESPONSE} bytes: not a health answer"),
+        ));
     }
     let response = parse_response(&raw).map_err(|why| {
         CheckError::new(
@@ -75,7 +85,11 @@ pub(crate) async fn probe(t: &HttpTarget, options: &VerifyOptions) -> Result<Out
 }
 
 /// RAGflow: 200 and `status` "ok"; 500 names the failing components.
-fn ragflow(response: &Response, target: &str, path: &str) -> Result<Outcome, CheckError> {
+pub(super) fn ragflow(
+    response: &Response,
+    target: &str,
+    path: &str,
+) -> Result<Outcome, CheckError> {
     let json: Option<Map<String, Value>> = serde_json::from_slice(&response.body).ok();
     let details: Map<String, Value> = json
         .iter()
@@ -134,7 +148,7 @@ fn ragflow(response: &Response, target: &str, path: &str) -> Result<Outcome, Che
 }
 
 /// Vault: any status with the health JSON; sealed or uninitialized is a failure.
-fn vault(response: &Response, target: &str) -> Result<Outcome, CheckError> {
+pub(super) fn vault(response: &Response, target: &str) -> Result<Outcome, CheckError> {
     let json: Map<String, Value> = match serde_json::from_slice(&response.body) {
         Ok(Value::Object(map)) => map,
         _ => {
@@ -190,7 +204,7 @@ fn vault(response: &Response, target: &str) -> Result<Outcome, CheckError> {
     })
 }
 
-fn parse_response(raw: &[u8]) -> Result<Response, String> {
+pub(super) fn parse_response(raw: &[u8]) -> Result<Response, String> {
     let head_end = raw
         .windows(4)
         .position(|w| w == b"\r\n\r\n")

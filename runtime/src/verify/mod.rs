@@ -20,8 +20,8 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 pub use targets::{
-    targets, HttpKind, HttpTarget, MysqlTarget, PgSslMode, PostgresTarget, Probe, RedisTarget,
-    Target, TargetError,
+    targets, HttpKind, HttpTarget, MysqlTarget, MysqlTls, PgSslMode, PostgresTarget, Probe,
+    RedisTarget, Target, TargetError,
 };
 
 /// The default timeout of each check.
@@ -36,6 +36,23 @@ pub struct VerifyOptions {
     pub vault_ca_cert: Option<String>,
     /// `VAULT_SKIP_VERIFY`: accept any certificate from Vault.
     pub vault_skip_verify: bool,
+    /// The PostgreSQL user of a document without one: `USER` of the environment given to
+    /// [`VerifyOptions::from_env`] (libpq's default), else `postgres`. Taken from that map, not
+    /// read from the process during the checks (Python threads may be changing it).
+    pub default_user: String,
+}
+
+/// The longest timeout of a check, in seconds (`--timeout`, `timeout=`).
+pub const MAX_TIMEOUT_SECS: f64 = 3600.0;
+
+/// A check timeout from a number of seconds: finite, above 0 and at most an hour, else `None`
+/// (the one rule of the CLI's `--timeout` and Python's `timeout=`).
+pub fn timeout_from_secs(secs: f64) -> Option<Duration> {
+    if secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS {
+        Duration::try_from_secs_f64(secs).ok()
+    } else {
+        None
+    }
 }
 
 impl Default for VerifyOptions {
@@ -44,18 +61,25 @@ impl Default for VerifyOptions {
             timeout: DEFAULT_TIMEOUT,
             vault_ca_cert: None,
             vault_skip_verify: false,
+            default_user: "postgres".to_owned(),
         }
     }
 }
 
 impl VerifyOptions {
-    /// Reads `VAULT_CACERT` and `VAULT_SKIP_VERIFY` from an environment map.
+    /// Reads `VAULT_CACERT`, `VAULT_SKIP_VERIFY` and `USER` from an environment map.
     pub fn from_env(env: &std::collections::BTreeMap<String, String>) -> VerifyOptions {
         VerifyOptions {
             vault_ca_cert: env.get("VAULT_CACERT").filter(|v| !v.is_empty()).cloned(),
+            // The core's boolean parser, as for Vault reads: `on` and `t` skip here too.
             vault_skip_verify: env
                 .get("VAULT_SKIP_VERIFY")
-                .is_some_and(|v| matches!(v.to_ascii_lowercase().as_str(), "1" | "true" | "yes")),
+                .and_then(|v| dbstack_core::env_vars::parse_bool(v))
+                .unwrap_or(false),
+            default_user: env
+                .get("USER")
+                .filter(|v| !v.is_empty())
+                .map_or_else(|| "postgres".to_owned(), Clone::clone),
             ..VerifyOptions::default()
         }
     }
@@ -109,6 +133,9 @@ impl FailureKind {
 pub struct CheckError {
     pub kind: FailureKind,
     pub message: String,
+    /// The server's error code when it sent one (PostgreSQL SQLSTATE, MySQL error number).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
 }
 
 impl CheckError {
@@ -116,7 +143,14 @@ impl CheckError {
         CheckError {
             kind,
             message: message.into(),
+            code: None,
         }
+    }
+
+    /// The same error with the server's error code.
+    pub(crate) fn with_code(mut self, code: impl Into<String>) -> CheckError {
+        self.code = Some(code.into());
+        self
     }
 }
 
@@ -142,6 +176,9 @@ pub struct Check {
     pub ok: bool,
     /// Whether a failure of this check fails `verify`.
     pub required: bool,
+    /// Why the check is not required (`None` when it is).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub optional_reason: Option<String>,
     pub latency_ms: f64,
     /// The server's version, where the protocol gives it.
     pub version: Option<String>,
@@ -149,6 +186,14 @@ pub struct Check {
     #[serde(skip_serializing_if = "Map::is_empty")]
     pub details: Map<String, Value>,
     pub error: Option<CheckError>,
+    /// Why nothing was checked (an engine verify has no probe for); such a check is `ok`,
+    /// not required, and never fails `verify`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<String>,
+    /// What to do about the failure: the `CREATE DATABASE` to run, the service to start and
+    /// where its address came from, the credentials to check. `None` when the check passed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
 }
 
 impl Check {
@@ -185,7 +230,8 @@ impl VerifyReport {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
 
-    /// A table for people, one line per check, then a summary line.
+    /// A table for people, one line per check; the hints of the failures; a summary line
+    /// that says what "optional" means.
     pub fn render_table(&self) -> String {
         let headers = [
             "SERVICE", "TARGET", "STATUS", "LATENCY", "VERSION", "DETAIL",
@@ -195,13 +241,16 @@ impl VerifyReport {
             .iter()
             .map(|c| {
                 let status = match (c.ok, c.required) {
-                    (true, _) => "ok",
+                    _ if c.skipped.is_some() => "skipped",
+                    (true, true) => "ok",
+                    (true, false) => "ok (optional)",
                     (false, true) => "FAIL",
                     (false, false) => "fail (optional)",
                 };
-                let detail = match &c.error {
-                    Some(e) => format!("{}: {}", e.kind.as_str(), e.message),
-                    None => c
+                let detail = match (&c.error, &c.skipped) {
+                    (Some(e), _) => format!("{}: {}", e.kind.as_str(), e.message),
+                    (None, Some(reason)) => reason.clone(),
+                    (None, None) => c
                         .details
                         .iter()
                         .map(|(k, v)| match v {
@@ -222,16 +271,161 @@ impl VerifyReport {
             })
             .collect();
         let mut out = dbstack_core::render::columns(&headers, &rows);
+        let hints: Vec<String> = self
+            .checks
+            .iter()
+            .filter_map(|c| c.hint.as_ref().map(|h| format!("  {}: {h}", c.label())))
+            .collect();
+        if !hints.is_empty() {
+            out.push_str("\nwhat to do:\n");
+            for h in hints {
+                out.push_str(&h);
+                out.push('\n');
+            }
+            out.push('\n');
+        }
         let failed_required = self.checks.iter().filter(|c| !c.ok && c.required).count();
         let failed_optional = self.checks.iter().filter(|c| !c.ok && !c.required).count();
-        let passed = self.checks.len() - failed_required - failed_optional;
-        let _ = writeln!(
+        let skipped = self.checks.iter().filter(|c| c.skipped.is_some()).count();
+        let passed = self.checks.len() - failed_required - failed_optional - skipped;
+        let _ = write!(
             out,
-            "{} checks: {passed} ok, {failed_required} failed, {failed_optional} optional failed ({:.1} ms)",
+            "{} checks: {passed} ok, {failed_required} failed, {failed_optional} optional failed",
             self.checks.len(),
-            self.elapsed_ms
         );
+        if skipped > 0 {
+            let _ = write!(out, ", {skipped} skipped (no probe for the engine)");
+        }
+        let _ = write!(out, " ({:.1} ms)", self.elapsed_ms);
+        // Optional checks, grouped by the reason they are optional.
+        let mut optional: Vec<(&str, Vec<String>)> = Vec::new();
+        for c in self
+            .checks
+            .iter()
+            .filter(|c| !c.required && c.skipped.is_none())
+        {
+            let reason = c.optional_reason.as_deref().unwrap_or("not required");
+            match optional.iter_mut().find(|(r, _)| *r == reason) {
+                Some((_, labels)) => labels.push(c.label()),
+                None => optional.push((reason, vec![c.label()])),
+            }
+        }
+        if optional.is_empty() {
+            out.push('\n');
+        } else {
+            let groups: Vec<String> = optional
+                .iter()
+                .map(|(reason, labels)| format!("{} ({reason})", labels.join(", ")))
+                .collect();
+            let _ = writeln!(
+                out,
+                "\noptional = checked and reported, but a failure does not fail verify: {}",
+                groups.join("; ")
+            );
+        }
         out
+    }
+}
+
+/// What to do about a failed check, naming where its address or credentials came from.
+fn hint(target: &Target, error: &CheckError) -> Option<String> {
+    let from = |label: &Option<String>| {
+        label
+            .as_deref()
+            .map(|l| format!(" (the address is from {l})"))
+            .unwrap_or_default()
+    };
+    let what = match target.service.as_str() {
+        "supabase" => "PostgreSQL",
+        "mariadb" => "MariaDB",
+        "dragonfly" => "DragonflyDB or Redis",
+        "ragflow" => "RAGflow",
+        "rocketmq" => "the RocketMQ name server",
+        "vault" => "Vault",
+        other => other,
+    };
+    let elsewhere = format!(
+        "start {what} there, or set {} to where it runs{}",
+        target.set_with,
+        from(&target.address_from)
+    );
+    match error.kind {
+        FailureKind::Refused => Some(format!(
+            "nothing listens on {}: {elsewhere}",
+            target.address
+        )),
+        FailureKind::Timeout | FailureKind::Io => Some(format!(
+            "{} did not answer: {elsewhere}",
+            target.address
+        )),
+        FailureKind::Dns => Some(format!(
+            "the host of {} does not resolve: set {} to a reachable address{}",
+            target.address,
+            target.set_with,
+            from(&target.address_from)
+        )),
+        FailureKind::ServerError => missing_database(target, error),
+        FailureKind::AuthFailed => Some(format!(
+            "{} rejected the credentials: check the user and the password{}",
+            target.address,
+            target
+                .credentials_from
+                .as_deref()
+                .map(|l| format!(" (the password is from {l})"))
+                .unwrap_or_default()
+        )),
+        FailureKind::Tls if target.service == "vault" => Some(
+            "set VAULT_CACERT to the PEM file of the CA that signed Vault's certificate".to_owned(),
+        ),
+        FailureKind::Unhealthy if target.service == "vault" => Some(
+            "unseal Vault (`bao operator unseal` / `vault operator unseal`), or point VAULT_ADDR at an unsealed one"
+                .to_owned(),
+        ),
+        _ => None,
+    }
+}
+
+/// For "database does not exist" (PostgreSQL 3D000, MySQL 1049): the statement that creates
+/// it and a command that runs it, with the check's own host, port and user.
+fn missing_database(target: &Target, error: &CheckError) -> Option<String> {
+    let shell = |text: &str| {
+        if !text.is_empty()
+            && text
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,".contains(c))
+        {
+            text.to_owned()
+        } else {
+            format!("'{}'", text.replace('\'', r"'\''"))
+        }
+    };
+    match (&target.probe, error.code.as_deref()) {
+        (Probe::Postgres(t), Some("3D000")) => {
+            let sql = format!("CREATE DATABASE \"{}\"", t.dbname.replace('"', "\"\""));
+            Some(format!(
+                "the database does not exist; create it: psql -h {} -p {} -U {} -d postgres -c {}",
+                shell(&t.host),
+                t.port,
+                shell(&t.user),
+                shell(&sql)
+            ))
+        }
+        (Probe::Mysql(t), Some("1049")) => {
+            let sql = format!("CREATE DATABASE `{}`", t.dbname.replace('`', "``"));
+            Some(format!(
+                "the database does not exist; create it: mysql -h {} -P {} -u {}{} -e {}",
+                shell(&t.host),
+                t.port,
+                shell(&t.user),
+                if t.password.expose().is_empty() {
+                    ""
+                } else {
+                    " -p"
+                },
+                shell(&sql)
+            ))
+        }
+        _ => None,
     }
 }
 
@@ -246,7 +440,7 @@ pub enum VerifyError {
 
 impl VerifyError {
     pub fn exit_code(&self) -> i32 {
-        dbstack_core::error::EXIT_CONFIG
+        dbstack_core::EXIT_CONFIG
     }
 }
 
@@ -286,6 +480,7 @@ pub async fn run_targets(targets: Vec<Target>, options: &VerifyOptions) -> Verif
             target: t.address.clone(),
             ok: false,
             required: t.required,
+            optional_reason: t.optional_reason.clone(),
             latency_ms: 0.0,
             version: None,
             details: Map::new(),
@@ -293,6 +488,8 @@ pub async fn run_targets(targets: Vec<Target>, options: &VerifyOptions) -> Verif
                 FailureKind::Io,
                 format!("the check of {} stopped unexpectedly", t.address),
             )),
+            skipped: None,
+            hint: None,
         })
         .collect();
     let mut tasks = tokio::task::JoinSet::new();
@@ -320,6 +517,22 @@ fn ms(d: Duration) -> f64 {
 
 /// Runs one check under the timeout and scrubs its secrets from the result.
 pub async fn run_one(target: Target, options: &VerifyOptions) -> Check {
+    if let Probe::Skipped { reason } = target.probe {
+        return Check {
+            service: target.service,
+            alias: target.alias,
+            target: target.address,
+            ok: true,
+            required: false,
+            optional_reason: None,
+            latency_ms: 0.0,
+            version: None,
+            details: Map::new(),
+            error: None,
+            skipped: Some(reason),
+            hint: None,
+        };
+    }
     let start = Instant::now();
     let timeout = options.timeout;
     let result = tokio::time::timeout(timeout, probe(&target.probe, options)).await;
@@ -343,38 +556,84 @@ pub async fn run_one(target: Target, options: &VerifyOptions) -> Check {
         },
     };
     let secrets = target.probe.secrets();
-    let scrub = |text: String| -> String {
-        secrets
-            .iter()
-            // Shorter secrets would mangle every message and are no secret worth the name.
-            .filter(|s| s.len() >= 4)
-            .fold(text, |acc, s| {
-                acc.replace(s.as_str(), dbstack_core::secret::MASK)
-            })
-    };
+    // Every form of each secret (raw, percent-encoded, base64, ...): a server can echo the
+    // password in any of them.
+    let scrub = |text: String| -> String { crate::scrub::scrub(&text, &secrets) };
     let error = outcome.error.map(|e| CheckError {
         kind: e.kind,
         message: scrub(e.message),
+        code: e.code,
     });
+    let hint = error.as_ref().and_then(|e| hint(&target, e)).map(&scrub);
     Check {
         service: target.service,
         alias: target.alias,
         target: target.address,
         ok: error.is_none(),
         required: target.required,
+        optional_reason: target.optional_reason,
         latency_ms,
         version: outcome.version.map(&scrub),
-        details: outcome.details,
+        details: outcome
+            .details
+            .into_iter()
+            .map(|(k, v)| (k, scrub_value(v, &secrets)))
+            .collect(),
         error,
+        skipped: None,
+        hint,
+    }
+}
+
+/// A server-supplied detail with every form of each secret masked in its strings.
+fn scrub_value(value: Value, secrets: &[String]) -> Value {
+    match value {
+        Value::String(s) => Value::String(crate::scrub::scrub(&s, secrets)),
+        Value::Array(items) => {
+            Value::Array(items.into_iter().map(|v| scrub_value(v, secrets)).collect())
+        }
+        Value::Object(map) => Value::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, scrub_value(v, secrets)))
+                .collect(),
+        ),
+        other => other,
     }
 }
 
 async fn probe(probe: &Probe, options: &VerifyOptions) -> Result<Outcome, CheckError> {
     match probe {
-        Probe::Postgres(t) => postgres::probe(t).await,
+        Probe::Postgres(t) => postgres::probe(t, &options.default_user).await,
         Probe::Mysql(t) => mysql::probe(t).await,
         Probe::Redis(t) => resp::probe(t).await,
         Probe::Http(t) => http::probe(t, options).await,
         Probe::RocketMq { host, port } => rocketmq::probe(host, *port).await,
+        // Answered by `run_one` before any I/O.
+        Probe::Skipped { .. } => Ok(Outcome::default()),
+    }
+}
+
+/// Entry points for the fuzz targets in `fuzz/` (the probes' reply parsers, fed bytes as a
+/// hostile server would send them). Compiled only under cargo-fuzz's `--cfg fuzzing`.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+#[allow(missing_docs, clippy::missing_panics_doc)]
+pub mod fuzz_hooks {
+    /// An HTTP health answer: parsed, then judged as RAGflow's and as Vault's.
+    pub fn http_answer(raw: &[u8]) {
+        if let Ok(response) = super::http::parse_response(raw) {
+            let _ = super::http::ragflow(&response, "t:1", "/api/v1/system/healthz");
+            let _ = super::http::vault(&response, "t:1");
+        }
+    }
+
+    /// A stream of RESP replies, read until the first error.
+    pub fn resp_replies(raw: &[u8]) {
+        super::resp::fuzz_replies(raw);
+    }
+
+    /// One RocketMQ remoting frame (after its length prefix).
+    pub fn rocketmq_frame(raw: &[u8]) {
+        let _ = super::rocketmq::parse_frame(raw);
     }
 }

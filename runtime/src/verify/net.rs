@@ -82,9 +82,9 @@ fn roots(ca_file: Option<&str>) -> Result<RootCertStore, CheckError> {
     let mut store = RootCertStore::empty();
     match ca_file {
         Some(path) => {
-            let certs = CertificateDer::pem_file_iter(path)
+            let pem = crate::fs::read_bytes(std::path::Path::new(path), crate::fs::MAX_CA_FILE)
                 .map_err(|e| tls_error(format!("cannot read CA file `{path}`: {e}")))?;
-            for cert in certs {
+            for cert in CertificateDer::pem_slice_iter(&pem) {
                 let cert =
                     cert.map_err(|e| tls_error(format!("cannot read CA file `{path}`: {e}")))?;
                 store

@@ -18,15 +18,14 @@ use super::net::{self, Verify};
 use super::targets::{address, PgSslMode, PostgresTarget};
 use super::{CheckError, FailureKind, Outcome};
 
-pub(crate) async fn probe(t: &PostgresTarget) -> Result<Outcome, CheckError> {
+pub(crate) async fn probe(t: &PostgresTarget, default_user: &str) -> Result<Outcome, CheckError> {
     let target = address(&t.host, t.port);
     let mut config = Config::new();
-    let user = if t.user.is_empty() {
-        std::env::var("USER").unwrap_or_else(|_| "postgres".to_owned())
+    config.user(if t.user.is_empty() {
+        default_user
     } else {
-        t.user.clone()
-    };
-    config.user(&user);
+        &t.user
+    });
     if !t.password.is_empty() {
         config.password(t.password.expose());
     }
@@ -84,7 +83,7 @@ pub(crate) async fn probe(t: &PostgresTarget) -> Result<Outcome, CheckError> {
                     FailureKind::Tls,
                     format!(
                         "{target} does not offer TLS and sslmode is {}",
-                        sslmode_name(t.sslmode)
+                        t.sslmode.as_str()
                     ),
                 ))
             }
@@ -100,17 +99,6 @@ pub(crate) async fn probe(t: &PostgresTarget) -> Result<Outcome, CheckError> {
     drop(client);
     driver.abort();
     result
-}
-
-fn sslmode_name(mode: PgSslMode) -> &'static str {
-    match mode {
-        PgSslMode::Disable => "disable",
-        PgSslMode::Allow => "allow",
-        PgSslMode::Prefer => "prefer",
-        PgSslMode::Require => "require",
-        PgSslMode::VerifyCa => "verify-ca",
-        PgSslMode::VerifyFull => "verify-full",
-    }
 }
 
 /// Sends SSLRequest; true when the server answers `S` (go ahead), false on `N`.
@@ -187,7 +175,8 @@ fn classify(error: &tokio_postgres::Error, target: &str) -> CheckError {
         return CheckError::new(
             kind,
             format!("{target}: {} ({})", db.message(), code.code()),
-        );
+        )
+        .with_code(code.code());
     }
     let source = std::error::Error::source(error);
     let mut text = error.to_string();

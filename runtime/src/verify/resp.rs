@@ -205,6 +205,24 @@ async fn read_reply<R: AsyncBufReadExt + Unpin>(
     }
 }
 
+/// Reads replies from `raw` until one fails (the fuzz hook; no I/O but the slice).
+#[cfg(fuzzing)]
+pub(crate) fn fuzz_replies(raw: &[u8]) {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    let runtime = RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap_or_else(|_| std::process::abort())
+    });
+    runtime.block_on(async {
+        let mut input = raw;
+        let mut reader = BufReader::new(&mut input);
+        while let Ok(reply) = read_reply(&mut reader, "t:1").await {
+            let _ = describe(&reply);
+        }
+    });
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

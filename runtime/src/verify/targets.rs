@@ -1,6 +1,8 @@
 //! What to check, derived from the revealed resolution document. Pure: no I/O.
 
-use dbstack_core::secret::{Secret, MASK};
+use dbstack_core::catalog::{self, EngineFamily, SSLMODES};
+use dbstack_core::document::Document;
+use dbstack_core::{Secret, MASK};
 use serde_json::Value;
 
 /// The document cannot be checked (exit code 2). Names the document path; never a secret.
@@ -29,8 +31,26 @@ pub struct Target {
     /// `host:port` (brackets around IPv6) or a socket path; never credentials.
     pub address: String,
     pub required: bool,
+    /// Why a check is not required (`None` when it is).
+    pub optional_reason: Option<String>,
     pub probe: Probe,
+    /// Where the address came from, as a person reads it (`env DATABASE_URL`,
+    /// `built-in default: ragflow host`), from the document's provenance.
+    pub address_from: Option<String>,
+    /// Where the credentials came from (the password's provenance), when there are any.
+    pub credentials_from: Option<String>,
+    /// The variable that points the check elsewhere (`DATABASE_URL`, `RAGFLOW_URL`, ...).
+    pub set_with: String,
 }
+
+/// Why the development profile does not require a service: the application starts without
+/// RAGflow and RocketMQ, so a laptop without them still passes `verify`.
+const DEV_OPTIONAL: &str = "not required by the development profile";
+/// Why Vault is not required after a fallback.
+const FALLBACK_OPTIONAL: &str =
+    "the development fallback is active (Vault's failure was tolerated)";
+const VAULT_FAILED_OPTIONAL: &str =
+    "the development profile tolerated Vault's failure (the environment's values are kept)";
 
 /// The protocol a check speaks, with what it needs.
 #[derive(Debug, Clone)]
@@ -39,7 +59,15 @@ pub enum Probe {
     Mysql(MysqlTarget),
     Redis(RedisTarget),
     Http(HttpTarget),
-    RocketMq { host: String, port: u16 },
+    RocketMq {
+        host: String,
+        port: u16,
+    },
+    /// A database verify has no probe for (Oracle, SQL Server, CockroachDB, Redshift, an
+    /// engine of no known scheme): reported as skipped, with the reason, never as a failure.
+    Skipped {
+        reason: String,
+    },
 }
 
 impl Probe {
@@ -50,7 +78,7 @@ impl Probe {
             Probe::Mysql(t) => vec![&t.password],
             Probe::Redis(t) => vec![&t.password],
             Probe::Http(t) => vec![&t.bearer],
-            Probe::RocketMq { .. } => vec![],
+            Probe::RocketMq { .. } | Probe::Skipped { .. } => vec![],
         };
         all.into_iter()
             .map(|s| s.expose().to_owned())
@@ -59,7 +87,7 @@ impl Probe {
     }
 }
 
-/// libpq's `sslmode`.
+/// libpq's `sslmode`, in the order of [`SSLMODES`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PgSslMode {
     Disable,
@@ -71,16 +99,23 @@ pub enum PgSslMode {
 }
 
 impl PgSslMode {
+    const ALL: [PgSslMode; 6] = [
+        PgSslMode::Disable,
+        PgSslMode::Allow,
+        PgSslMode::Prefer,
+        PgSslMode::Require,
+        PgSslMode::VerifyCa,
+        PgSslMode::VerifyFull,
+    ];
+
     fn parse(text: &str) -> Option<PgSslMode> {
-        Some(match text {
-            "disable" => PgSslMode::Disable,
-            "allow" => PgSslMode::Allow,
-            "prefer" => PgSslMode::Prefer,
-            "require" => PgSslMode::Require,
-            "verify-ca" => PgSslMode::VerifyCa,
-            "verify-full" => PgSslMode::VerifyFull,
-            _ => return None,
-        })
+        let at = SSLMODES.iter().position(|m| *m == text)?;
+        PgSslMode::ALL.get(at).copied()
+    }
+
+    /// The name libpq uses (`verify-full`).
+    pub fn as_str(self) -> &'static str {
+        SSLMODES.get(self as usize).copied().unwrap_or("prefer")
     }
 }
 
@@ -104,6 +139,57 @@ pub struct MysqlTarget {
     pub user: String,
     pub password: Secret,
     pub dbname: String,
+    pub tls: MysqlTls,
+}
+
+/// TLS of a MySQL/MariaDB connection, from `OPTIONS` as mysqlclient reads it: `ssl_mode` and
+/// the `ssl` dict (`?ssl-ca=PATH` in a URL gives `{"ssl": {"ca": PATH}}`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MysqlTls {
+    /// No TLS: neither given, `ssl_mode` `DISABLED`, or `PREFERRED` (checked in plain TCP).
+    Off,
+    /// TLS without verifying the certificate: `REQUIRED`, or an `ssl` dict without `ca`.
+    Required,
+    /// TLS, the chain verified against `ca` (else the built-in roots): `VERIFY_CA`, or
+    /// `ssl.ca` without `ssl_mode`. The host name is checked too (a limit of mysql_async 0.36
+    /// with rustls 0.23, see `mysql.rs`).
+    VerifyCa { ca: Option<String> },
+    /// TLS, the chain and the host name verified: `VERIFY_IDENTITY`.
+    VerifyIdentity { ca: Option<String> },
+}
+
+impl MysqlTls {
+    fn from_options(
+        options: Option<&serde_json::Map<String, Value>>,
+        base: &str,
+    ) -> Result<MysqlTls, TargetError> {
+        let ssl = options.and_then(|o| o.get("ssl")).filter(|v| !v.is_null());
+        let ca = ssl
+            .and_then(|s| s.get("ca"))
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty())
+            .map(str::to_owned);
+        let mode = options
+            .and_then(|o| o.get("ssl_mode"))
+            .and_then(Value::as_str);
+        Ok(match mode.map(str::to_ascii_uppercase).as_deref() {
+            Some("DISABLED" | "PREFERRED") => MysqlTls::Off,
+            Some("REQUIRED") => MysqlTls::Required,
+            Some("VERIFY_CA") => MysqlTls::VerifyCa { ca },
+            Some("VERIFY_IDENTITY") => MysqlTls::VerifyIdentity { ca },
+            Some(_) => {
+                return Err(TargetError::Invalid {
+                    path: format!("{base}.OPTIONS.ssl_mode"),
+                    value: mode.unwrap_or_default().to_owned(),
+                    reason: "expected DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY"
+                        .to_owned(),
+                })
+            }
+            None if ca.is_some() => MysqlTls::VerifyCa { ca },
+            None if ssl.is_some() => MysqlTls::Required,
+            None => MysqlTls::Off,
+        })
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -140,22 +226,15 @@ pub struct HttpTarget {
     pub bearer: Secret,
 }
 
-fn get<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.').try_fold(doc, |v, key| v.get(key))
-}
-
-fn str_at<'a>(doc: &'a Value, path: &str) -> Option<&'a str> {
-    get(doc, path).and_then(Value::as_str)
-}
-
-fn secret_at(doc: &Value, path: &str) -> Result<Secret, TargetError> {
-    match get(doc, path) {
-        None | Some(Value::Null) => Ok(Secret::default()),
-        Some(Value::String(s)) if s == MASK => Err(TargetError::Masked {
+/// A secret of the document; `path` names it in errors.
+fn secret_at(value: &Value, path: &str) -> Result<Secret, TargetError> {
+    match value {
+        Value::Null => Ok(Secret::default()),
+        Value::String(s) if s == MASK => Err(TargetError::Masked {
             path: path.to_owned(),
         }),
-        Some(Value::String(s)) => Ok(Secret::new(s.clone())),
-        Some(_) => Err(TargetError::Missing {
+        Value::String(s) => Ok(Secret::new(s.clone())),
+        _ => Err(TargetError::Missing {
             path: path.to_owned(),
             expected: "a string",
         }),
@@ -173,60 +252,64 @@ pub(crate) fn address(host: &str, port: u16) -> String {
     }
 }
 
-fn port_of(value: Option<&Value>, default: u16, path: &str) -> Result<u16, TargetError> {
+fn port_of(value: &Value, default: u16, path: &str) -> Result<u16, TargetError> {
     let invalid = |shown: String| TargetError::Invalid {
         path: path.to_owned(),
         value: shown,
         reason: "not a port number".to_owned(),
     };
     match value {
-        None | Some(Value::Null) => Ok(default),
-        Some(Value::String(s)) if s.is_empty() => Ok(default),
-        Some(Value::String(s)) => s.parse().map_err(|_| invalid(s.clone())),
-        Some(Value::Number(n)) => n
+        Value::Null => Ok(default),
+        Value::String(s) if s.is_empty() => Ok(default),
+        Value::String(s) => s.parse().map_err(|_| invalid(s.clone())),
+        Value::Number(n) => n
             .as_u64()
             .and_then(|n| u16::try_from(n).ok())
             .ok_or_else(|| invalid(n.to_string())),
-        Some(other) => Err(invalid(other.to_string())),
+        other => Err(invalid(other.to_string())),
     }
 }
 
 /// Derives every check from the revealed resolution document.
 ///
 /// Databases: one check per `django.DATABASES` alias (postgres engines → `supabase`, or
-/// `mariadb` when the fallback is active; mysql engines → `mariadb`; sqlite is skipped).
+/// `mariadb` when the fallback is active; mysql engines → `mariadb`; sqlite and spatialite
+/// files have none; any other engine — oracle, mssql, cockroach, redshift — a skipped check
+/// that says why).
 /// Cache: `django.CACHES.default.LOCATION` (`dragonfly`). `ragflow.HEALTH_URL` (else
 /// `BASE_URL` + `/api/v1/system/healthz`), `rocketmq.NAMESRV_ADDR` (each `;`-separated
 /// address) and, when `vault.enabled`, `vault.addr`. Every check is required except Vault
-/// when the fallback is active (the profile already tolerated Vault's failure).
+/// when the fallback is active (the profile already tolerated Vault's failure) and, in the
+/// development profile, RAGflow and RocketMQ (`optional_reason` says why).
 pub fn targets(doc: &Value) -> Result<Vec<Target>, TargetError> {
-    let fallback = get(doc, "fallback.active")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
+    let doc = Document::from_value(doc).map_err(|e| TargetError::Invalid {
+        path: "document".to_owned(),
+        value: String::new(),
+        reason: e.to_string(),
+    })?;
+    let fallback = doc.fallback.active;
+    let development = doc.profile == "development";
     let mut out = Vec::new();
 
-    let databases = get(doc, "django.DATABASES")
-        .and_then(Value::as_object)
+    let databases = doc
+        .django
+        .databases
+        .as_ref()
         .ok_or_else(|| TargetError::Missing {
             path: "django.DATABASES".to_owned(),
             expected: "an object",
         })?;
-    for (alias, db) in databases {
+    for (alias, db) in &databases.0 {
         let base = format!("django.DATABASES.{alias}");
-        let engine = db.get("ENGINE").and_then(Value::as_str).unwrap_or("");
-        let field = |name: &str| -> String {
-            db.get(name)
-                .and_then(Value::as_str)
-                .unwrap_or("")
-                .to_owned()
-        };
-        let host = field("HOST");
-        let password = secret_at(doc, &format!("{base}.PASSWORD"))?;
-        if engine.contains("postgres") || engine.contains("postgis") {
-            let port = port_of(db.get("PORT"), 5432, &format!("{base}.PORT"))?;
-            let options = db.get("OPTIONS");
+        let engine = db.engine.as_str();
+        let host = db.host.clone();
+        let password = secret_at(&db.password, &format!("{base}.PASSWORD"))?;
+        let family = EngineFamily::of(engine);
+        if family == Some(EngineFamily::Postgres) {
+            let port = port_of(&db.port, catalog::SUPABASE.port, &format!("{base}.PORT"))?;
             let opt = |name: &str| {
-                options
+                db.options
+                    .as_ref()
                     .and_then(|o| o.get(name))
                     .and_then(Value::as_str)
                     .map(str::to_owned)
@@ -236,8 +319,7 @@ pub fn targets(doc: &Value) -> Result<Vec<Target>, TargetError> {
                 Some(text) => PgSslMode::parse(&text).ok_or_else(|| TargetError::Invalid {
                     path: format!("{base}.OPTIONS.sslmode"),
                     value: text.clone(),
-                    reason: "expected disable, allow, prefer, require, verify-ca or verify-full"
-                        .to_owned(),
+                    reason: format!("expected one of {}", SSLMODES.join(", ")),
                 })?,
             };
             let host = if host.is_empty() {
@@ -250,18 +332,22 @@ pub fn targets(doc: &Value) -> Result<Vec<Target>, TargetError> {
                 alias: Some(alias.clone()),
                 address: address(&host, port),
                 required: true,
+                optional_reason: None,
+                address_from: doc.source_label(&format!("{base}.HOST")),
+                credentials_from: doc.source_label(&format!("{base}.PASSWORD")),
+                set_with: url_var(alias, fallback),
                 probe: Probe::Postgres(PostgresTarget {
                     host,
                     port,
-                    user: field("USER"),
+                    user: db.user.clone(),
                     password,
-                    dbname: field("NAME"),
+                    dbname: db.name.clone(),
                     sslmode,
                     sslrootcert: opt("sslrootcert"),
                 }),
             });
-        } else if engine.contains("mysql") {
-            let port = port_of(db.get("PORT"), 3306, &format!("{base}.PORT"))?;
+        } else if family == Some(EngineFamily::Mysql) {
+            let port = port_of(&db.port, catalog::MARIADB.port, &format!("{base}.PORT"))?;
             let host = if host.is_empty() {
                 "localhost".to_owned()
             } else {
@@ -272,56 +358,101 @@ pub fn targets(doc: &Value) -> Result<Vec<Target>, TargetError> {
                 alias: Some(alias.clone()),
                 address: address(&host, port),
                 required: true,
+                optional_reason: None,
+                address_from: doc.source_label(&format!("{base}.HOST")),
+                credentials_from: doc.source_label(&format!("{base}.PASSWORD")),
+                set_with: url_var(alias, fallback),
                 probe: Probe::Mysql(MysqlTarget {
                     host,
                     port,
-                    user: field("USER"),
+                    user: db.user.clone(),
                     password,
-                    dbname: field("NAME"),
+                    dbname: db.name.clone(),
+                    tls: MysqlTls::from_options(db.options.as_ref(), &base)?,
                 }),
             });
-        } else if engine.contains("sqlite") {
+        } else if family == Some(EngineFamily::Sqlite) {
             // A file, not a service: nothing to connect to.
         } else {
-            return Err(TargetError::Invalid {
-                path: format!("{base}.ENGINE"),
-                value: engine.to_owned(),
-                reason: "verify knows postgresql, postgis, mysql and sqlite engines".to_owned(),
+            let port = match &db.port {
+                Value::Number(n) => n.to_string(),
+                Value::String(s) => s.clone(),
+                _ => String::new(),
+            };
+            let address = match (host.contains(':'), port.is_empty()) {
+                (_, true) => host.clone(),
+                (true, false) => format!("[{host}]:{port}"),
+                (false, false) => format!("{host}:{port}"),
+            };
+            out.push(Target {
+                // The scheme names the server (`oracle/default`); `database` for an engine no
+                // scheme gives.
+                service: catalog::DbScheme::of_engine(engine)
+                    .map_or("database", |s| s.scheme)
+                    .to_owned(),
+                alias: Some(alias.clone()),
+                address,
+                required: false,
+                optional_reason: None,
+                address_from: doc.source_label(&format!("{base}.HOST")),
+                credentials_from: None,
+                set_with: url_var(alias, fallback),
+                probe: Probe::Skipped {
+                    reason: format!(
+                        "not checked: verify has no probe for ENGINE `{engine}` (it checks PostgreSQL and MySQL/MariaDB servers)"
+                    ),
+                },
             });
         }
     }
 
     let cache_path = "django.CACHES.default.LOCATION";
-    if let Some(location) = str_at(doc, cache_path).filter(|s| !s.is_empty()) {
+    let location = doc.django.caches.default.location.as_deref();
+    if let Some(location) = location.filter(|s| !s.is_empty()) {
         let redis = parse_redis_url(location, cache_path)?;
         out.push(Target {
             service: "dragonfly".to_owned(),
             alias: None,
             address: address(&redis.host, redis.port),
             required: true,
+            optional_reason: None,
+            address_from: doc.source_label(cache_path),
+            credentials_from: doc.source_label("services.dragonfly.password"),
+            set_with: "DRAGONFLY_URL".to_owned(),
             probe: Probe::Redis(redis),
         });
     }
 
-    let health = match str_at(doc, "ragflow.HEALTH_URL").filter(|s| !s.is_empty()) {
+    let ragflow = &doc.ragflow;
+    let health = match ragflow.health_url.as_deref().filter(|s| !s.is_empty()) {
         Some(url) => Some((url.to_owned(), "ragflow.HEALTH_URL")),
-        None => str_at(doc, "ragflow.BASE_URL")
+        None => ragflow
+            .base_url
+            .as_deref()
             .filter(|s| !s.is_empty())
             .map(|base| {
                 (
-                    format!("{}/api/v1/system/healthz", base.trim_end_matches('/')),
+                    format!(
+                        "{}{}",
+                        base.trim_end_matches('/'),
+                        catalog::RAGFLOW_HEALTH_PATH
+                    ),
                     "ragflow.BASE_URL",
                 )
             }),
     };
     if let Some((url, path)) = health {
-        let bearer = secret_at(doc, "ragflow.API_KEY")?;
+        let bearer = secret_at(&ragflow.api_key, "ragflow.API_KEY")?;
         let (tls, host, port, path_query) = parse_http_url(&url, path)?;
         out.push(Target {
             service: "ragflow".to_owned(),
             alias: None,
             address: address(&host, port),
-            required: true,
+            required: !development,
+            optional_reason: development.then(|| DEV_OPTIONAL.to_owned()),
+            address_from: doc.source_label(path),
+            credentials_from: doc.source_label("ragflow.API_KEY"),
+            set_with: "RAGFLOW_URL".to_owned(),
             probe: Probe::Http(HttpTarget {
                 kind: HttpKind::Ragflow,
                 tls,
@@ -334,40 +465,70 @@ pub fn targets(doc: &Value) -> Result<Vec<Target>, TargetError> {
     }
 
     let namesrv_path = "rocketmq.NAMESRV_ADDR";
-    if let Some(list) = str_at(doc, namesrv_path).filter(|s| !s.is_empty()) {
+    let namesrv = doc.rocketmq.namesrv_addr.as_deref();
+    if let Some(list) = namesrv.filter(|s| !s.is_empty()) {
         for item in list.split(';').map(str::trim).filter(|s| !s.is_empty()) {
-            let (host, port) = split_host_port(item, 9876, namesrv_path)?;
+            let (host, port) = split_host_port(item, catalog::ROCKETMQ.port, namesrv_path)?;
             out.push(Target {
                 service: "rocketmq".to_owned(),
                 alias: None,
                 address: address(&host, port),
-                required: true,
+                required: !development,
+                optional_reason: development.then(|| DEV_OPTIONAL.to_owned()),
+                address_from: doc.source_label(namesrv_path),
+                credentials_from: None,
+                set_with: "ROCKETMQ_NAMESRV_ADDR".to_owned(),
                 probe: Probe::RocketMq { host, port },
             });
         }
     }
 
-    let vault_enabled = get(doc, "vault.enabled")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    if let Some(addr) = str_at(doc, "vault.addr").filter(|s| vault_enabled && !s.is_empty()) {
+    let vault_enabled = doc.vault.enabled;
+    let addr = doc.vault.addr.as_deref();
+    if let Some(addr) = addr.filter(|s| vault_enabled && !s.is_empty()) {
         let (tls, host, port, _) = parse_http_url(addr, "vault.addr")?;
+        // The development profile tolerated Vault's failure: with the fallback, or keeping
+        // what the environment configures (issue 14).
+        let tolerated = fallback || (development && doc.vault.status.as_deref() == Some("failed"));
         out.push(Target {
             service: "vault".to_owned(),
             alias: None,
             address: address(&host, port),
-            required: !fallback,
+            required: !tolerated,
+            optional_reason: tolerated.then(|| {
+                if fallback {
+                    FALLBACK_OPTIONAL
+                } else {
+                    VAULT_FAILED_OPTIONAL
+                }
+                .to_owned()
+            }),
+            address_from: doc.source_label("vault.addr"),
+            credentials_from: None,
+            set_with: "VAULT_ADDR".to_owned(),
             probe: Probe::Http(HttpTarget {
                 kind: HttpKind::Vault,
                 tls,
                 host,
                 port,
-                path: "/v1/sys/health".to_owned(),
+                path: catalog::VAULT_HEALTH_PATH.to_owned(),
                 bearer: Secret::default(),
             }),
         });
     }
     Ok(out)
+}
+
+/// The variable that sets a database alias's server: the fallback's, `DATABASE_URL` for
+/// `default`, else `<ALIAS>_URL`.
+fn url_var(alias: &str, fallback: bool) -> String {
+    if fallback {
+        "DBSTACK_FALLBACK_URL".to_owned()
+    } else if alias == "default" {
+        "DATABASE_URL".to_owned()
+    } else {
+        format!("{}_URL", alias.to_ascii_uppercase())
+    }
 }
 
 /// `host[:port]` with an optional bracketed IPv6 host.
@@ -377,23 +538,21 @@ fn split_host_port(text: &str, default: u16, path: &str) -> Result<(String, u16)
         value: text.to_owned(),
         reason: reason.to_owned(),
     };
-    let (host, port) = if let Some(rest) = text.strip_prefix('[') {
-        let (host, after) = rest
-            .split_once(']')
-            .ok_or_else(|| invalid("unclosed `[` in the host"))?;
-        (host.to_owned(), after.strip_prefix(':'))
-    } else {
-        match text.rsplit_once(':') {
-            Some((host, port)) if !host.contains(':') => (host.to_owned(), Some(port)),
-            _ => (text.to_owned(), None),
-        }
+    // The resolver's splitter: `::1:9876` is refused by both, never read two ways.
+    let Some((host, port)) = dbstack_core::url::split_host_port_checked(text) else {
+        return Err(invalid(
+            "malformed host (an IPv6 host goes in brackets, e.g. `[::1]:9876`)",
+        ));
     };
     if host.is_empty() {
         return Err(invalid("no host"));
     }
     let port = match port {
         None | Some("") => default,
-        Some(p) => p.parse().map_err(|_| invalid("not a port number"))?,
+        Some(p) => match p.parse::<u16>() {
+            Ok(port) if port > 0 => port,
+            _ => return Err(invalid("not a port number (1-65535)")),
+        },
     };
     Ok((host.to_ascii_lowercase(), port))
 }
@@ -432,7 +591,7 @@ fn parse_redis_url(url: &str, path: &str) -> Result<RedisTarget, TargetError> {
     Ok(RedisTarget {
         tls: parsed.scheme == "rediss",
         host: parsed.host.to_ascii_lowercase(),
-        port: parsed.port.unwrap_or(6379),
+        port: parsed.port.unwrap_or(catalog::DRAGONFLY.port),
         username: (!parsed.username.is_empty()).then(|| parsed.username.clone()),
         password: Secret::new(parsed.password.clone()),
         db,

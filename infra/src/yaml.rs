@@ -1,11 +1,11 @@
 //! Kubernetes manifests: YAML (multi-document) parsed with yaml-rust2's marked events into a
 //! small tree that keeps the line of every key and value, then turned into infra facts.
 
-use dbstack_core::infra::{Container, Located, Location, Origin, Port, Resource};
-use yaml_rust2::parser::{Event, MarkedEventReceiver, Parser};
-use yaml_rust2::scanner::Marker;
+use yaml_rust2::parser::{Event, Parser};
 
-use super::{probe_summary, InfraError};
+use crate::limits::MAX_DEPTH;
+use crate::model::{probe_summary, Container, Located, Location, Origin, Port, Resource};
+use crate::InfraError;
 
 /// A YAML node with the 1-based line it starts on.
 #[derive(Debug, Clone, PartialEq)]
@@ -70,6 +70,8 @@ enum Frame {
     Map(Vec<(String, usize, Node)>, Option<(String, usize)>, usize),
 }
 
+/// Builds the nodes from the parser's events with an explicit stack (no recursion), refusing
+/// collections nested deeper than [`MAX_DEPTH`].
 #[derive(Default)]
 struct Builder {
     stack: Vec<Frame>,
@@ -94,41 +96,69 @@ impl Builder {
             },
         }
     }
-}
 
-impl MarkedEventReceiver for Builder {
-    fn on_event(&mut self, ev: Event, mark: Marker) {
-        let line = mark.line();
+    /// Takes one event; `false` when it opens a collection deeper than the limit.
+    fn on_event(&mut self, ev: Event, line: usize) -> bool {
         match ev {
+            // An alias is not expanded: no "billion laughs".
             Event::Scalar(value, ..) => self.push(Node::Scalar(value, line)),
             Event::Alias(_) => self.push(Node::Scalar(String::new(), line)),
+            Event::SequenceStart(..) | Event::MappingStart(..) if self.stack.len() >= MAX_DEPTH => {
+                return false;
+            }
             Event::SequenceStart(..) => self.stack.push(Frame::Seq(Vec::new(), line)),
             Event::MappingStart(..) => self.stack.push(Frame::Map(Vec::new(), None, line)),
             Event::SequenceEnd | Event::MappingEnd => {
                 let node = match self.stack.pop() {
                     Some(Frame::Seq(items, l)) => Node::Seq(items, l),
                     Some(Frame::Map(entries, _, l)) => Node::Map(entries, l),
-                    None => return,
+                    None => return true,
                 };
                 self.push(node);
             }
             _ => {}
         }
+        true
     }
 }
 
 /// Parses every document of a YAML stream.
 pub(crate) fn parse_documents(file: &str, text: &str) -> Result<Vec<Node>, InfraError> {
     let mut builder = Builder::default();
-    Parser::new_from_str(text)
-        .load(&mut builder, true)
-        .map_err(|e| InfraError::Syntax {
-            file: file.to_string(),
-            line: e.marker().line(),
-            column: e.marker().col(),
-            message: e.info().to_string(),
+    let mut parser = Parser::new_from_str(text);
+    loop {
+        let (ev, mark) = parser.next_token().map_err(|e| {
+            // yaml-rust2 reports an error at the end of a text without a final line break one
+            // line past it (found by fuzzing): name the last line instead.
+            let lines = text.replace("\r\n", "\n").split(['\n', '\r']).count();
+            let (file, line) = (file.to_string(), e.marker().line().min(lines));
+            // The scanner's own bound: 255 levels of `[` and `{`, which are more than ours.
+            if e.info() == "recursion limit exceeded" {
+                InfraError::TooDeep {
+                    file,
+                    line,
+                    limit: MAX_DEPTH,
+                }
+            } else {
+                InfraError::Syntax {
+                    file,
+                    line,
+                    column: e.marker().col(),
+                    message: e.info().to_string(),
+                }
+            }
         })?;
-    Ok(builder.docs)
+        if matches!(ev, Event::StreamEnd) {
+            return Ok(builder.docs);
+        }
+        if !builder.on_event(ev, mark.line()) {
+            return Err(InfraError::TooDeep {
+                file: file.to_string(),
+                line: mark.line(),
+                limit: MAX_DEPTH,
+            });
+        }
+    }
 }
 
 fn located(file: &str, node: &Node) -> Located<String> {
@@ -210,6 +240,7 @@ pub(crate) fn resources(file: &str, text: &str) -> Result<Vec<Resource>, InfraEr
             _ => None,
         };
         if let Some(pod) = pod {
+            r.service_account = pod.get("serviceAccountName").map(|n| located(file, n));
             for key in ["initContainers", "containers"] {
                 for c in pod.get(key).map_or(&[][..], Node::items) {
                     r.containers.push(container(file, c));
@@ -243,7 +274,14 @@ fn container(file: &str, c: &Node) -> Container {
             .collect(),
         liveness: c.get("livenessProbe").map(|p| probe(file, p)),
         readiness: c.get("readinessProbe").map(|p| probe(file, p)),
+        startup: c.get("startupProbe").map(|p| probe(file, p)),
         has_resources: c.get("resources").is_some_and(|r| !r.is_empty_value()),
+        args: c
+            .get("args")
+            .map_or(&[][..], Node::items)
+            .iter()
+            .map(|a| located(file, a))
+            .collect(),
     }
 }
 
@@ -296,6 +334,12 @@ mod tests {
         assert_eq!(b, &Node::Scalar("1".into(), 4));
         assert_eq!(docs[0].entry("a").unwrap().0, 3);
         assert_eq!(docs[1].get("d").unwrap().line(), 7);
+    }
+
+    #[test]
+    fn an_error_at_the_end_names_the_last_line() {
+        let err = parse_documents("f.yaml", "a: b\nc").unwrap_err();
+        assert!(matches!(err, InfraError::Syntax { line: 2, .. }), "{err}");
     }
 
     #[test]

@@ -1,19 +1,22 @@
-//! The infrastructure model behind `dbstack check-infra`: facts read from the Kubernetes
-//! manifests and the Terraform modules (each with its file and line), compared with the
-//! catalog and with each other. Pure: the runtime parses the files and hands the facts here.
+//! The checks behind `dbstack check-infra`: the facts read from both trees compared with the
+//! catalog and with each other. Pure: the readers hand the facts here.
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::Serialize;
+use dbstack_core::catalog::ServiceKind;
+use dbstack_core::env_vars;
+use dbstack_core::url::split_host_port;
 
-use crate::catalog::ServiceKind;
-use crate::env_vars;
+use crate::model::{
+    Container, Finding, FindingKind, InfraFacts, InfraReport, Located, Location, Origin, Port,
+    Resource,
+};
 
 /// Name of the ConfigMap of non-secret connection facts the application reads with `envFrom`.
-pub const CONFIG_MAP_NAME: &str = "dbstack-database-config";
+pub(crate) const CONFIG_MAP_NAME: &str = "dbstack-database-config";
 
 /// Keys the ConfigMap must carry (all are variables dbstack reads).
-pub const REQUIRED_CONFIG_KEYS: &[&str] = &[
+pub(crate) const REQUIRED_CONFIG_KEYS: &[&str] = &[
     "DBSTACK_PROFILE",
     "VAULT_ADDR",
     "VAULT_AUTH_METHOD",
@@ -26,292 +29,7 @@ pub const REQUIRED_CONFIG_KEYS: &[&str] = &[
 ];
 
 /// The ClusterRole Vault's Kubernetes auth needs (TokenReview).
-pub const AUTH_DELEGATOR_ROLE: &str = "system:auth-delegator";
-
-/// Where a fact was read from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Origin {
-    Kubernetes,
-    Terraform,
-}
-
-impl Origin {
-    /// `kubernetes` or `terraform`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Origin::Kubernetes => "kubernetes",
-            Origin::Terraform => "terraform",
-        }
-    }
-}
-
-/// A file and a 1-based line.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-pub struct Location {
-    pub file: String,
-    pub line: usize,
-}
-
-impl Location {
-    pub fn new(file: impl Into<String>, line: usize) -> Self {
-        Location {
-            file: file.into(),
-            line,
-        }
-    }
-}
-
-impl std::fmt::Display for Location {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.file, self.line)
-    }
-}
-
-/// A value and where it is written.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Located<T> {
-    pub value: T,
-    pub at: Location,
-}
-
-impl<T> Located<T> {
-    pub fn new(value: T, at: Location) -> Self {
-        Located { value, at }
-    }
-}
-
-/// A port of a Service. The value is kept as written (a Terraform expression that could not
-/// be resolved stays text and then differs from every number).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Port {
-    pub name: Option<String>,
-    pub port: Located<String>,
-}
-
-/// A container of a workload.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Container {
-    pub name: Located<String>,
-    pub image: Option<Located<String>>,
-    /// Names of the `env` entries.
-    pub env: Vec<Located<String>>,
-    /// ConfigMaps read with `envFrom`.
-    pub env_from: Vec<Located<String>>,
-    /// Probe summaries (`exec pg_isready ...`, `tcp 5432`, `http /path 9380`).
-    pub liveness: Option<Located<String>>,
-    pub readiness: Option<Located<String>>,
-    pub has_resources: bool,
-}
-
-/// One Kubernetes object, from a manifest or a Terraform resource.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Resource {
-    pub origin: Origin,
-    /// Kubernetes kind (`Service`, `StatefulSet`, `ConfigMap`, ...).
-    pub kind: String,
-    /// `metadata.name`, located where it is written.
-    pub name: Located<String>,
-    pub labels: BTreeMap<String, String>,
-    pub labels_at: Location,
-    /// Service ports.
-    pub ports: Vec<Port>,
-    /// Workload containers (init containers included).
-    pub containers: Vec<Container>,
-    /// ConfigMap data.
-    pub data: Vec<(Located<String>, String)>,
-    /// ClusterRoleBinding `roleRef.name`.
-    pub role_ref: Option<String>,
-}
-
-impl Resource {
-    /// An object with nothing but a kind and a name.
-    pub fn new(origin: Origin, kind: impl Into<String>, name: Located<String>) -> Self {
-        let labels_at = name.at.clone();
-        Resource {
-            origin,
-            kind: kind.into(),
-            name,
-            labels: BTreeMap::new(),
-            labels_at,
-            ports: Vec::new(),
-            containers: Vec::new(),
-            data: Vec::new(),
-            role_ref: None,
-        }
-    }
-}
-
-/// Everything read from both trees.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct InfraFacts {
-    /// The manifests folder as given (`kubernetes`), used to name expected files.
-    pub kubernetes_root: String,
-    /// The Terraform folder as given (`terraform`).
-    pub terraform_root: String,
-    pub resources: Vec<Resource>,
-}
-
-/// What kind of difference a finding reports.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum FindingKind {
-    /// A catalog Service has no Service object.
-    MissingService,
-    /// A Service object whose name is not in the catalog.
-    UnknownService,
-    /// A catalog Service does not expose the catalog's port.
-    PortMismatch,
-    /// A container runs a catalog image with another tag.
-    ImageMismatch,
-    /// No container runs a catalog image.
-    MissingImage,
-    /// An image without a tag, or `:latest`.
-    UnpinnedImage,
-    /// An object in the YAML has no Terraform counterpart.
-    MissingInTerraform,
-    /// A Terraform object has no YAML counterpart.
-    MissingInKubernetes,
-    /// Ports differ between YAML and Terraform.
-    PortDrift,
-    /// Images differ between YAML and Terraform.
-    ImageDrift,
-    /// Labels differ between YAML and Terraform.
-    LabelDrift,
-    /// Probes differ between YAML and Terraform.
-    ProbeDrift,
-    /// Env variable names, `envFrom` or containers differ between YAML and Terraform.
-    EnvDrift,
-    /// ConfigMap keys or values differ between YAML and Terraform.
-    ConfigDrift,
-    /// The ConfigMap of connection facts is absent.
-    MissingConfigMap,
-    /// A required key is absent from the ConfigMap.
-    ConfigKeyMissing,
-    /// A ConfigMap key is not a variable dbstack reads.
-    ConfigKeyUnknown,
-    /// A ConfigMap value disagrees with the catalog.
-    ConfigValueMismatch,
-    /// A ConfigMap carries a secret.
-    SecretInConfigMap,
-    /// A container has no liveness or readiness probe.
-    MissingProbe,
-    /// A container has no resources.
-    MissingResources,
-    /// No ClusterRoleBinding grants `system:auth-delegator`.
-    MissingAuthDelegator,
-}
-
-impl FindingKind {
-    /// The snake_case name used in JSON and in messages.
-    pub fn name(self) -> &'static str {
-        match self {
-            FindingKind::MissingService => "missing_service",
-            FindingKind::UnknownService => "unknown_service",
-            FindingKind::PortMismatch => "port_mismatch",
-            FindingKind::ImageMismatch => "image_mismatch",
-            FindingKind::MissingImage => "missing_image",
-            FindingKind::UnpinnedImage => "unpinned_image",
-            FindingKind::MissingInTerraform => "missing_in_terraform",
-            FindingKind::MissingInKubernetes => "missing_in_kubernetes",
-            FindingKind::PortDrift => "port_drift",
-            FindingKind::ImageDrift => "image_drift",
-            FindingKind::LabelDrift => "label_drift",
-            FindingKind::ProbeDrift => "probe_drift",
-            FindingKind::EnvDrift => "env_drift",
-            FindingKind::ConfigDrift => "config_drift",
-            FindingKind::MissingConfigMap => "missing_config_map",
-            FindingKind::ConfigKeyMissing => "config_key_missing",
-            FindingKind::ConfigKeyUnknown => "config_key_unknown",
-            FindingKind::ConfigValueMismatch => "config_value_mismatch",
-            FindingKind::SecretInConfigMap => "secret_in_config_map",
-            FindingKind::MissingProbe => "missing_probe",
-            FindingKind::MissingResources => "missing_resources",
-            FindingKind::MissingAuthDelegator => "missing_auth_delegator",
-        }
-    }
-}
-
-/// One difference, located.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Finding {
-    pub kind: FindingKind,
-    pub file: String,
-    pub line: usize,
-    pub message: String,
-    pub expected: Option<String>,
-    pub found: Option<String>,
-    /// The other side of a YAML/Terraform comparison.
-    pub related: Option<Location>,
-}
-
-impl Finding {
-    fn new(kind: FindingKind, at: &Location, message: String) -> Self {
-        Finding {
-            kind,
-            file: at.file.clone(),
-            line: at.line,
-            message,
-            expected: None,
-            found: None,
-            related: None,
-        }
-    }
-
-    fn expected(mut self, expected: impl Into<String>, found: impl Into<String>) -> Self {
-        self.expected = Some(expected.into());
-        self.found = Some(found.into());
-        self
-    }
-
-    fn related(mut self, at: &Location) -> Self {
-        self.related = Some(at.clone());
-        self
-    }
-
-    /// `file:line: kind: message (expected X, found Y)`.
-    pub fn to_line(&self) -> String {
-        let mut text = format!(
-            "{}:{}: {}: {}",
-            self.file,
-            self.line,
-            self.kind.name(),
-            self.message
-        );
-        if let (Some(expected), Some(found)) = (&self.expected, &self.found) {
-            text.push_str(&format!(" (expected `{expected}`, found `{found}`)"));
-        }
-        if let Some(other) = &self.related {
-            text.push_str(&format!(" [other side: {other}]"));
-        }
-        text
-    }
-}
-
-/// The checks' answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct InfraReport {
-    pub findings: Vec<Finding>,
-    /// Objects read, per origin.
-    pub resources: BTreeMap<&'static str, usize>,
-}
-
-impl InfraReport {
-    /// No finding.
-    pub fn is_clean(&self) -> bool {
-        self.findings.is_empty()
-    }
-
-    /// `{"schema":"dbstack.check-infra/v1","ok":..,"resources":{..},"findings":[..]}`.
-    pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "schema": "dbstack.check-infra/v1",
-            "ok": self.is_clean(),
-            "resources": self.resources,
-            "findings": self.findings,
-        })
-    }
-}
+pub(crate) const AUTH_DELEGATOR_ROLE: &str = "system:auth-delegator";
 
 /// One Service the catalog requires: (catalog service, Kubernetes Service name, port).
 fn catalog_services() -> Vec<(ServiceKind, &'static str, u16)> {
@@ -329,7 +47,7 @@ fn catalog_services() -> Vec<(ServiceKind, &'static str, u16)> {
 }
 
 /// `repo` and `tag` of an image reference (`host:5000/a/b:tag` -> (`host:5000/a/b`, `tag`)).
-pub fn split_image(image: &str) -> (&str, Option<&str>) {
+pub(crate) fn split_image(image: &str) -> (&str, Option<&str>) {
     let without_digest = image.split('@').next().unwrap_or(image);
     let last_slash = without_digest.rfind('/').map_or(0, |i| i + 1);
     match without_digest[last_slash..].rfind(':') {
@@ -341,31 +59,30 @@ pub fn split_image(image: &str) -> (&str, Option<&str>) {
     }
 }
 
+/// Where a missing object is expected: `kubernetes/<k8s>` or `terraform/<tf>`, line 1.
+fn expected_at(facts: &InfraFacts, origin: Origin, k8s: &str, tf: &str) -> Location {
+    let (root, rel) = match origin {
+        Origin::Kubernetes => (&facts.kubernetes_root, k8s),
+        Origin::Terraform => (&facts.terraform_root, tf),
+    };
+    Location::new(format!("{}/{rel}", root.trim_end_matches('/')), 1)
+}
+
 /// Where a missing catalog object is expected.
 fn expected_file(facts: &InfraFacts, origin: Origin, service: ServiceKind) -> Location {
-    match origin {
-        Origin::Kubernetes => Location::new(
-            format!(
-                "{}/{}-deployment.yaml",
-                facts.kubernetes_root.trim_end_matches('/'),
-                service.name()
-            ),
-            1,
-        ),
-        Origin::Terraform => Location::new(
-            format!(
-                "{}/modules/{}/main.tf",
-                facts.terraform_root.trim_end_matches('/'),
-                service.name()
-            ),
-            1,
-        ),
-    }
+    let name = service.name();
+    expected_at(
+        facts,
+        origin,
+        &format!("{name}-deployment.yaml"),
+        &format!("modules/{name}/main.tf"),
+    )
 }
 
 /// Runs every check. Findings come sorted by file, line and kind.
 pub fn check(facts: &InfraFacts) -> InfraReport {
     let mut findings = Vec::new();
+    let mut resources = BTreeMap::new();
     for origin in [Origin::Kubernetes, Origin::Terraform] {
         let of: Vec<&Resource> = facts
             .resources
@@ -375,20 +92,13 @@ pub fn check(facts: &InfraFacts) -> InfraReport {
         check_catalog(facts, origin, &of, &mut findings);
         check_config_map(facts, origin, &of, &mut findings);
         check_hygiene(&of, &mut findings);
+        check_vault_bootstrap(&of, &mut findings);
+        resources.insert(origin.name(), of.len());
     }
     check_drift(facts, &mut findings);
     findings
         .sort_by(|a, b| (a.file.as_str(), a.line, a.kind).cmp(&(b.file.as_str(), b.line, b.kind)));
     findings.dedup();
-    let mut resources = BTreeMap::new();
-    for origin in [Origin::Kubernetes, Origin::Terraform] {
-        let n = facts
-            .resources
-            .iter()
-            .filter(|r| r.origin == origin)
-            .count();
-        resources.insert(origin.name(), n);
-    }
     InfraReport {
         findings,
         resources,
@@ -529,15 +239,11 @@ fn check_catalog(
     }
 }
 
-/// The host and port of `scheme://user@host:port/path` or `host:port`.
-fn host_port(value: &str) -> (String, Option<String>) {
+/// The host and port of `scheme://user@host:port/path` or `host:port` (the core's splitter).
+fn host_port(value: &str) -> (&str, Option<&str>) {
     let rest = value.split_once("://").map_or(value, |(_, r)| r);
     let authority = rest.split(['/', '?', ';']).next().unwrap_or(rest);
-    let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    match hostport.rsplit_once(':') {
-        Some((h, p)) => (h.to_string(), Some(p.to_string())),
-        None => (hostport.to_string(), None),
-    }
+    split_host_port(authority.rsplit_once('@').map_or(authority, |(_, h)| h))
 }
 
 /// Whether a URL carries a password (`scheme://user:pass@host`).
@@ -569,11 +275,12 @@ fn check_config_map(
     findings: &mut Vec<Finding>,
 ) {
     let config_maps: Vec<&&Resource> = resources.iter().filter(|r| r.kind == "ConfigMap").collect();
+    let names: BTreeSet<&str> = config_maps.iter().map(|m| m.name.value.as_str()).collect();
     // envFrom must name an existing ConfigMap.
     for r in resources {
         for c in &r.containers {
             for from in &c.env_from {
-                if !config_maps.iter().any(|m| m.name.value == from.value) {
+                if !names.contains(from.value.as_str()) {
                     findings.push(
                         Finding::new(
                             FindingKind::MissingConfigMap,
@@ -592,19 +299,7 @@ fn check_config_map(
         }
     }
     let Some(map) = config_maps.iter().find(|m| m.name.value == CONFIG_MAP_NAME) else {
-        let at = match origin {
-            Origin::Kubernetes => Location::new(
-                format!(
-                    "{}/database-config.yaml",
-                    facts.kubernetes_root.trim_end_matches('/')
-                ),
-                1,
-            ),
-            Origin::Terraform => Location::new(
-                format!("{}/config.tf", facts.terraform_root.trim_end_matches('/')),
-                1,
-            ),
-        };
+        let at = expected_at(facts, origin, "database-config.yaml", "config.tf");
         findings.push(
             Finding::new(
                 FindingKind::MissingConfigMap,
@@ -672,7 +367,7 @@ fn check_config_map(
             };
             let (host, port) = host_port(value);
             let first_label = host.split('.').next().unwrap_or("");
-            let port_ok = !with_port || port.as_deref() == Some(spec.port.to_string().as_str());
+            let port_ok = !with_port || port == Some(spec.port.to_string().as_str());
             if first_label != svc || !port_ok {
                 let expected = if with_port {
                     format!("{svc}:{}", spec.port)
@@ -696,9 +391,26 @@ fn check_config_map(
     }
 }
 
+/// Kinds whose pods run to completion: no probes expected.
+const RUN_TO_COMPLETION: [&str; 2] = ["Job", "CronJob"];
+
+/// The health endpoints of `dbstack.django.urls` (mounted at `healthz/`) each probe should use.
+const HEALTH_PROBES: [(&str, &str); 3] = [
+    ("startup", "/healthz/ready"),
+    ("readiness", "/healthz/ready"),
+    ("liveness", "/healthz/live"),
+];
+
 fn check_hygiene(resources: &[&Resource], findings: &mut Vec<Finding>) {
     for r in resources {
         for c in &r.containers {
+            check_probe_cost(r, c, findings);
+            if RUN_TO_COMPLETION.contains(&r.kind.as_str()) {
+                continue;
+            }
+            if c.env_from.iter().any(|f| f.value == CONFIG_MAP_NAME) {
+                check_health_probes(r, c, findings);
+            }
             for (what, probe) in [("liveness", &c.liveness), ("readiness", &c.readiness)] {
                 if probe.is_none() {
                     findings.push(Finding::new(
@@ -721,6 +433,190 @@ fn check_hygiene(resources: &[&Resource], findings: &mut Vec<Finding>) {
                     ),
                 ));
             }
+        }
+    }
+}
+
+/// The Job that runs `dbstack vault bootstrap`.
+pub(crate) const VAULT_BOOTSTRAP_JOB: &str = "vault-bootstrap";
+
+/// The value of `--flag VALUE` or `--flag=VALUE` in `args`, where it is written.
+fn flag_value<'a>(args: &'a [Located<String>], flag: &str) -> Option<&'a Located<String>> {
+    let joined = format!("{flag}=");
+    args.iter().enumerate().find_map(|(i, a)| {
+        if a.value == flag {
+            args.get(i + 1)
+        } else if a.value.starts_with(&joined) {
+            Some(a)
+        } else {
+            None
+        }
+    })
+}
+
+/// The `vault-bootstrap` Job binds Vault's role to the application: with Kubernetes auth, its
+/// `--role` (default `dbstack`) must be the ConfigMap's `VAULT_K8S_ROLE`, and its
+/// `--service-account` (default `agent-runtime`) a ServiceAccount in the set that the
+/// application's workload (the one reading the ConfigMap) runs as.
+fn check_vault_bootstrap(resources: &[&Resource], findings: &mut Vec<Finding>) {
+    let Some(job) = resources
+        .iter()
+        .find(|r| r.kind == "Job" && r.name.value == VAULT_BOOTSTRAP_JOB)
+    else {
+        return;
+    };
+    let Some(container) = job.containers.iter().find(|c| {
+        c.args
+            .windows(2)
+            .any(|w| matches!(w, [a, b] if a.value == "vault" && b.value == "bootstrap"))
+    }) else {
+        findings.push(Finding::new(
+            FindingKind::VaultBootstrapMismatch,
+            &job.name.at,
+            format!("Job `{VAULT_BOOTSTRAP_JOB}` has no container running `vault bootstrap`"),
+        ));
+        return;
+    };
+    let value = |flag: &str| {
+        flag_value(&container.args, flag).map(|a| {
+            let v = a
+                .value
+                .strip_prefix(&format!("{flag}="))
+                .unwrap_or(&a.value);
+            (v.to_owned(), a.at.clone())
+        })
+    };
+    let auth = value("--auth").map_or_else(|| "kubernetes".to_owned(), |(v, _)| v);
+    if auth != "kubernetes" {
+        return;
+    }
+    let at_args = container
+        .args
+        .first()
+        .map_or_else(|| container.name.at.clone(), |a| a.at.clone());
+    let (role, role_at) = value("--role").unwrap_or_else(|| ("dbstack".into(), at_args.clone()));
+    let config_role = resources
+        .iter()
+        .filter(|r| r.kind == "ConfigMap" && r.name.value == CONFIG_MAP_NAME)
+        .flat_map(|r| r.data.iter())
+        .find(|(k, _)| k.value == "VAULT_K8S_ROLE");
+    if let Some((key, configured)) = config_role {
+        if *configured != role {
+            findings.push(
+                Finding::new(
+                    FindingKind::VaultBootstrapMismatch,
+                    &role_at,
+                    format!(
+                        "Job `{VAULT_BOOTSTRAP_JOB}` creates the Vault role `{role}`, but the application logs in with VAULT_K8S_ROLE `{configured}`"
+                    ),
+                )
+                .expected(configured.clone(), role.clone())
+                .related(&key.at),
+            );
+        }
+    }
+    let (account, account_at) =
+        value("--service-account").unwrap_or_else(|| ("agent-runtime".into(), at_args));
+    if !resources
+        .iter()
+        .any(|r| r.kind == "ServiceAccount" && r.name.value == account)
+    {
+        findings.push(Finding::new(
+            FindingKind::VaultBootstrapMismatch,
+            &account_at,
+            format!(
+                "Job `{VAULT_BOOTSTRAP_JOB}` binds the Vault role to ServiceAccount `{account}`, which is not defined"
+            ),
+        ));
+    }
+    for app in resources.iter().filter(|r| {
+        r.kind != "Job"
+            && r.containers
+                .iter()
+                .any(|c| c.env_from.iter().any(|e| e.value == CONFIG_MAP_NAME))
+    }) {
+        let runs_as = app.service_account.as_ref();
+        if runs_as.map(|s| s.value.as_str()) != Some(account.as_str()) {
+            let found = runs_as.map_or("default".to_owned(), |s| s.value.clone());
+            let mut finding = Finding::new(
+                FindingKind::VaultBootstrapMismatch,
+                &account_at,
+                format!(
+                    "Job `{VAULT_BOOTSTRAP_JOB}` binds the Vault role to ServiceAccount `{account}`, but {} `{}` runs as `{found}`",
+                    app.kind, app.name.value
+                ),
+            )
+            .expected(account.clone(), found);
+            if let Some(s) = runs_as {
+                finding = finding.related(&s.at);
+            }
+            findings.push(finding);
+        }
+    }
+}
+
+/// A probe whose command starts Django costs an interpreter, Django's start-up, a Vault login
+/// and, for a `vault_role` alias, a new database user, on every period of every pod.
+fn check_probe_cost(r: &Resource, c: &Container, findings: &mut Vec<Finding>) {
+    for (what, probe) in [
+        ("startup", &c.startup),
+        ("liveness", &c.liveness),
+        ("readiness", &c.readiness),
+    ] {
+        let Some(probe) = probe else { continue };
+        let Some(command) = probe.value.strip_prefix("exec ") else {
+            continue;
+        };
+        if command
+            .split([' ', '"', '\'', ',', '[', ']'])
+            .any(|w| w.ends_with("manage.py") || w == "django-admin")
+        {
+            findings.push(
+                Finding::new(
+                    FindingKind::ExpensiveProbe,
+                    &probe.at,
+                    format!(
+                        "{what} probe of container `{}` of {} `{}` starts Django (`{command}`) on every probe; \
+                         probe the running process with httpGet on /healthz/ (dbstack.django.urls) and keep \
+                         the command for `kubectl exec` and a Job",
+                        c.name.value, r.kind, r.name.value
+                    ),
+                )
+                .expected("httpGet", probe.value.clone()),
+            );
+        }
+    }
+}
+
+/// The application's probes are `httpGet` on `healthz/ready` (startup, readiness) and
+/// `healthz/live` (liveness).
+fn check_health_probes(r: &Resource, c: &Container, findings: &mut Vec<Finding>) {
+    for (what, path) in HEALTH_PROBES {
+        let probe = match what {
+            "startup" => &c.startup,
+            "liveness" => &c.liveness,
+            _ => &c.readiness,
+        };
+        let found = probe.as_ref().map(|p| p.value.as_str());
+        let ok = found.is_some_and(|v| {
+            v.strip_prefix("http ")
+                .and_then(|rest| rest.split(' ').next())
+                .is_some_and(|p| p.trim_end_matches('/').ends_with(path))
+        });
+        if !ok {
+            let at = probe.as_ref().map_or(&c.name.at, |p| &p.at);
+            findings.push(
+                Finding::new(
+                    FindingKind::HealthProbe,
+                    at,
+                    format!(
+                        "{what} probe of container `{}` of {} `{}` should be httpGet on `{path}` \
+                         (path(\"healthz/\", include(\"dbstack.django.urls\")))",
+                        c.name.value, r.kind, r.name.value
+                    ),
+                )
+                .expected(format!("http {path}"), found.unwrap_or("none")),
+            );
         }
     }
 }
@@ -774,7 +670,7 @@ fn check_drift(facts: &InfraFacts, findings: &mut Vec<Finding>) {
     }
 }
 
-fn compare_pair(y: &Resource, t: &Resource, findings: &mut Vec<Finding>) {
+fn compare_pair<'a>(y: &'a Resource, t: &'a Resource, findings: &mut Vec<Finding>) {
     let what = format!("{} `{}`", t.kind, t.name.value);
     if y.labels != t.labels {
         findings.push(
@@ -806,16 +702,13 @@ fn compare_pair(y: &Resource, t: &Resource, findings: &mut Vec<Finding>) {
             .related(other),
         );
     }
-    let y_keys: BTreeMap<&str, (&Location, &str)> = y
-        .data
-        .iter()
-        .map(|(k, v)| (k.value.as_str(), (&k.at, v.as_str())))
-        .collect();
-    let t_keys: BTreeMap<&str, (&Location, &str)> = t
-        .data
-        .iter()
-        .map(|(k, v)| (k.value.as_str(), (&k.at, v.as_str())))
-        .collect();
+    let keys = |r: &'a Resource| -> BTreeMap<&'a str, (&'a Location, &'a str)> {
+        r.data
+            .iter()
+            .map(|(k, v)| (k.value.as_str(), (&k.at, v.as_str())))
+            .collect()
+    };
+    let (y_keys, t_keys) = (keys(y), keys(t));
     for (key, (at, value)) in &y_keys {
         match t_keys.get(key) {
             None => findings.push(
@@ -898,6 +791,7 @@ fn compare_container(what: &str, y: &Container, t: &Container, findings: &mut Ve
         );
     }
     for (probe, yp, tp) in [
+        ("startup", &y.startup, &t.startup),
         ("liveness", &y.liveness, &t.liveness),
         ("readiness", &y.readiness, &t.readiness),
     ] {
@@ -967,12 +861,13 @@ mod tests {
     fn parses_host_port() {
         assert_eq!(
             host_port("redis://user@dragonfly:6379/0"),
-            ("dragonfly".to_string(), Some("6379".to_string()))
+            ("dragonfly", Some("6379"))
         );
         assert_eq!(
             host_port("rocketmq-namesrv:9876"),
-            ("rocketmq-namesrv".to_string(), Some("9876".to_string()))
+            ("rocketmq-namesrv", Some("9876"))
         );
+        assert_eq!(host_port("http://[::1]:8200/v1"), ("::1", Some("8200")));
         assert!(url_has_password("redis://u:p@dragonfly:6379"));
         assert!(!url_has_password("redis://dragonfly:6379/0"));
     }

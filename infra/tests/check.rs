@@ -2,88 +2,12 @@
 
 #![allow(clippy::unwrap_used, clippy::panic, clippy::indexing_slicing)]
 
-use std::path::{Path, PathBuf};
+mod common;
 
-use dbstack_core::infra::{Finding, FindingKind, InfraReport};
-use dbstack_runtime::infra::{check_dirs, InfraError};
+use std::path::Path;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-/// A temp copy of `kubernetes/` and `terraform/`.
-struct Copy {
-    dir: tempfile::TempDir,
-}
-
-impl Copy {
-    fn new() -> Copy {
-        let dir = tempfile::tempdir().unwrap();
-        copy_dir(&repo().join("kubernetes"), &dir.path().join("kubernetes"));
-        copy_dir(&repo().join("terraform"), &dir.path().join("terraform"));
-        Copy { dir }
-    }
-
-    fn path(&self, rel: &str) -> PathBuf {
-        self.dir.path().join(rel)
-    }
-
-    fn file(&self, rel: &str) -> String {
-        self.path(rel).display().to_string()
-    }
-
-    /// Replaces the first occurrence of `from` (which must exist) and returns its 1-based line.
-    fn replace(&self, rel: &str, from: &str, to: &str) -> usize {
-        let path = self.path(rel);
-        let text = std::fs::read_to_string(&path).unwrap();
-        let at = text
-            .find(from)
-            .unwrap_or_else(|| panic!("`{from}` not in {rel}"));
-        let line = text[..at].matches('\n').count() + 1;
-        std::fs::write(&path, text.replacen(from, to, 1)).unwrap();
-        line
-    }
-
-    /// Deletes the first line containing `needle` and returns its number.
-    fn delete_line(&self, rel: &str, needle: &str) -> usize {
-        let path = self.path(rel);
-        let text = std::fs::read_to_string(&path).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        let idx = lines
-            .iter()
-            .position(|l| l.contains(needle))
-            .unwrap_or_else(|| panic!("`{needle}` not in {rel}"));
-        let kept: Vec<&str> = lines
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| *i != idx)
-            .map(|(_, l)| *l)
-            .collect();
-        std::fs::write(&path, kept.join("\n") + "\n").unwrap();
-        idx + 1
-    }
-
-    fn check(&self) -> InfraReport {
-        check_dirs(&self.path("kubernetes"), &self.path("terraform")).unwrap()
-    }
-
-    fn check_err(&self) -> InfraError {
-        check_dirs(&self.path("kubernetes"), &self.path("terraform")).unwrap_err()
-    }
-}
+use common::{repo, Copy};
+use dbstack_infra::{check_dirs, Finding, FindingKind, InfraError, InfraReport};
 
 fn line_of(path: &Path, needle: &str) -> usize {
     let text = std::fs::read_to_string(path).unwrap();
@@ -356,4 +280,106 @@ fn a_manifest_without_kind_is_invalid_input() {
     let err = c.check_err();
     assert_eq!(err.file(), c.file(rel));
     assert!(matches!(err, InfraError::Invalid { line: 1, .. }), "{err}");
+}
+
+#[test]
+fn vault_bootstrap_job_role_and_service_account_are_checked() {
+    let c = Copy::new();
+    let rel = "kubernetes/vault-bootstrap-job.yaml";
+    // The role the Job creates is not the one the application logs in with.
+    let role_line = c.replace(rel, "--role=agent-runtime", "--role=dbstack");
+    // The Job binds a service account nobody runs as.
+    let sa_line = c.replace(
+        rel,
+        "--service-account=agent-runtime",
+        "--service-account=agent",
+    );
+    let tf = "terraform/vault_bootstrap.tf";
+    let tf_role_line = c.replace(tf, "\"--role=agent-runtime\"", "\"--role=other\"");
+    let report = c.check();
+    let f = find(
+        &report,
+        FindingKind::VaultBootstrapMismatch,
+        &c.file(rel),
+        role_line,
+    );
+    assert_eq!(f.expected.as_deref(), Some("agent-runtime"));
+    assert_eq!(f.found.as_deref(), Some("dbstack"));
+    let config = c.file("kubernetes/database-config.yaml");
+    assert_eq!(
+        f.related.as_ref().map(|r| r.file.as_str()),
+        Some(config.as_str())
+    );
+    let undefined = report
+        .findings
+        .iter()
+        .filter(|f| {
+            f.kind == FindingKind::VaultBootstrapMismatch
+                && f.file == c.file(rel)
+                && f.line == sa_line
+        })
+        .count();
+    // Not defined, and not what the application's Deployment runs as.
+    assert_eq!(undefined, 2, "{:?}", report.findings);
+    find(
+        &report,
+        FindingKind::VaultBootstrapMismatch,
+        &c.file(tf),
+        tf_role_line,
+    );
+}
+
+#[test]
+fn an_exec_probe_that_starts_django_is_a_finding() {
+    let c = Copy::new();
+    let rel = "kubernetes/app-deployment.yaml";
+    // The old shape: readiness runs the management command (an interpreter, Django and a
+    // Vault login on every probe of every pod).
+    let line = c.replace(
+        rel,
+        "          readinessProbe:\n            httpGet:\n              path: /healthz/ready",
+        "          readinessProbe:\n            exec:\n              command: [python, manage.py, verify_db_connections]\n            httpGet:\n              path: /healthz/ready",
+    );
+    let report = c.check();
+    let expensive = find(&report, FindingKind::ExpensiveProbe, &c.file(rel), line + 2);
+    assert!(
+        expensive
+            .message
+            .contains("manage.py verify_db_connections")
+            && expensive.message.contains("readiness")
+            && expensive.message.contains("agent-runtime"),
+        "{expensive:?}"
+    );
+    // ... and it is no longer the httpGet the application's readiness should be.
+    find(&report, FindingKind::HealthProbe, &c.file(rel), line + 2);
+    // The same command in a Job is what the Job is for: no finding there.
+    assert!(report
+        .findings
+        .iter()
+        .all(|f| !f.file.ends_with("app-verify-job.yaml")));
+}
+
+#[test]
+fn the_application_probes_must_be_http_on_the_health_endpoints() {
+    let c = Copy::new();
+    let rel = "terraform/app.tf";
+    // Liveness on the readiness endpoint would restart pods when a database is down.
+    let line = c.replace(rel, "path = \"/healthz/live\"", "path = \"/healthz/ready\"");
+    let report = c.check();
+    let f = find(&report, FindingKind::HealthProbe, &c.file(rel), line - 1);
+    assert_eq!(f.expected.as_deref(), Some("http /healthz/live"));
+    assert!(kinds(&report).contains(&FindingKind::ProbeDrift));
+
+    // No startup probe on the application is a finding too.
+    let c = Copy::new();
+    let rel = "kubernetes/app-deployment.yaml";
+    c.replace(rel, "startupProbe:", "x-startupProbe:");
+    let report = c.check();
+    let f = report
+        .findings
+        .iter()
+        .find(|f| f.kind == FindingKind::HealthProbe)
+        .unwrap();
+    assert!(f.message.starts_with("startup probe"), "{f:?}");
+    assert_eq!(f.found.as_deref(), Some("none"));
 }

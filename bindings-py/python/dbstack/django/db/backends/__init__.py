@@ -1,0 +1,1 @@
+"""Django database backends that take the credential keeper's current credentials."""

@@ -1,0 +1,295 @@
+//! `dbstack vault bootstrap`, the I/O half: log in with the administrator's token, read what
+//! Vault holds for every step the core planned (`dbstack_core::bootstrap::steps`), ask the
+//! core for each difference, and only then, unless it is a dry run, write what differs.
+//! Nothing is written when any step cannot be done (a conflicting mount, a missing
+//! connection), so a refused run leaves Vault as it was.
+//!
+//! Mounts and the policy go through vaultrs' typed endpoints; the other objects (auth
+//! configuration and roles, database connections and roles) through one generic endpoint
+//! executed by the same vaultrs client, because the diff needs the raw answer and vaultrs
+//! has no MySQL connection request.
+
+use std::collections::BTreeMap;
+
+use dbstack_core::bootstrap::{Action, BootstrapError, Change, Step, StepKind};
+use dbstack_core::vault::{VaultFailure, VaultSettings};
+use rustify::enums::RequestMethod;
+use serde_json::{json, Map, Value};
+use vaultrs::api::EndpointResult;
+use vaultrs::client::{Client as _, VaultClient};
+use vaultrs::error::ClientError;
+
+use super::client::{Raw, Refusal};
+use super::failure::{self, kind, Target};
+use super::{auth, client, with_retries, Budget};
+
+/// What a bootstrap run did (or, in a dry run, would do).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub changes: Vec<Change>,
+    /// The AppRole role id when the auth method is AppRole and the role exists (not a
+    /// secret on its own; the secret id is, and bootstrap never creates one).
+    pub role_id: Option<String>,
+}
+
+/// Why a bootstrap run stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Bootstrap(#[from] BootstrapError),
+    #[error("{}", .0.message)]
+    Vault(VaultFailure),
+}
+
+impl AdminError {
+    /// 2 for bad input, a conflict or a write Vault rejected as invalid (HTTP 400); 3 when
+    /// Vault is unavailable or denies the token.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            AdminError::Bootstrap(e) => e.exit_code(),
+            AdminError::Vault(f) if f.kind == kind::CONFIG || f.status == Some(400) => {
+                dbstack_core::EXIT_CONFIG
+            }
+            AdminError::Vault(_) => dbstack_core::EXIT_VAULT,
+        }
+    }
+
+    /// The Vault path, variable or flag the error is about.
+    pub fn source_name(&self) -> String {
+        match self {
+            AdminError::Bootstrap(BootstrapError::Input { source_name, .. }) => source_name.clone(),
+            AdminError::Bootstrap(BootstrapError::Conflict { path, .. }) => path.clone(),
+            AdminError::Vault(f) => f.source.clone(),
+        }
+    }
+}
+
+/// Runs the bootstrap (blocking; see [`bootstrap_async`]).
+pub fn bootstrap(
+    settings: &VaultSettings,
+    env: &BTreeMap<String, String>,
+    steps: &[Step],
+    role_id_path: Option<&str>,
+    dry_run: bool,
+) -> Result<Outcome, AdminError> {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            AdminError::Vault(failure::failure(
+                kind::CONFIG,
+                "tokio",
+                None,
+                format!("cannot start the async runtime: {e}"),
+            ))
+        })?;
+    runtime.block_on(bootstrap_async(settings, env, steps, role_id_path, dry_run))
+}
+
+/// Logs in with the administrator's token (`VAULT_TOKEN`, else `~/.vault-token`; checked
+/// with `auth/token/lookup-self`), reads every step's current state, then writes.
+pub async fn bootstrap_async(
+    settings: &VaultSettings,
+    env: &BTreeMap<String, String>,
+    steps: &[Step],
+    role_id_path: Option<&str>,
+    dry_run: bool,
+) -> Result<Outcome, AdminError> {
+    let mut client = client::build(settings).map_err(AdminError::Vault)?;
+    let budget = Budget::new(settings);
+    let login = auth::login(&mut client, settings, env, &budget)
+        .await
+        .map_err(AdminError::Vault)?;
+    client.set_token(login.token.expose());
+    let admin = Admin {
+        client: &client,
+        settings,
+        budget: &budget,
+    };
+
+    // Read phase: every difference is known before anything is written.
+    let mounts = admin.read("sys/mounts").await?.unwrap_or_default();
+    let auths = admin.read("sys/auth").await?.unwrap_or_default();
+    let mut created_mounts: Vec<String> = Vec::new();
+    let mut changes = Vec::with_capacity(steps.len());
+    for step in steps {
+        let current = match &step.kind {
+            StepKind::Mount { auth, path, .. } => {
+                let listing = if *auth { &auths } else { &mounts };
+                listing.get(&format!("{path}/")).cloned()
+            }
+            StepKind::Policy { name, .. } => admin
+                .read(&format!("sys/policy/{name}"))
+                .await?
+                .map(|v| json!({ "rules": v.get("rules").cloned().unwrap_or(Value::Null) })),
+            StepKind::Object { .. } | StepKind::Existing { .. } | StepKind::Secret { .. } => {
+                let path = step.path();
+                let parent_is_new = step
+                    .parent_mount()
+                    .is_some_and(|m| created_mounts.iter().any(|c| c == m));
+                if parent_is_new {
+                    None
+                } else {
+                    admin.read(&path).await?.map(Value::Object)
+                }
+            }
+        };
+        let action = step.diff(current.as_ref())?;
+        if let (StepKind::Mount { auth, path, .. }, Action::Create) = (&step.kind, &action) {
+            created_mounts.push(if *auth {
+                format!("auth/{path}")
+            } else {
+                path.clone()
+            });
+        }
+        changes.push(Change {
+            path: step.path(),
+            what: step.what.clone(),
+            action,
+        });
+    }
+
+    // Write phase.
+    if !dry_run {
+        for (step, change) in steps.iter().zip(&changes) {
+            if change.action != Action::Unchanged {
+                admin.write_step(step).await?;
+            }
+        }
+    }
+
+    // The AppRole role id, for the operator to hand to the application.
+    let mut role_id = None;
+    if let Some(path) = role_id_path {
+        let role_path = path.trim_end_matches("/role-id");
+        let role_is_new = changes
+            .iter()
+            .any(|c| c.path == role_path && c.action == Action::Create);
+        if !dry_run || !role_is_new {
+            role_id = admin
+                .read(path)
+                .await?
+                .and_then(|v| v.get("role_id").and_then(Value::as_str).map(str::to_owned));
+        }
+    }
+    Ok(Outcome { changes, role_id })
+}
+
+struct Admin<'a> {
+    client: &'a VaultClient,
+    settings: &'a VaultSettings,
+    budget: &'a Budget,
+}
+
+impl Admin<'_> {
+    /// `GET /v1/<path>`: the answer's `data`; `None` on 404 or an answer without data (an
+    /// auth method not configured yet).
+    async fn read(&self, path: &str) -> Result<Option<Map<String, Value>>, AdminError> {
+        let target = self.target(path);
+        match with_retries(&target, self.budget, || raw_read(self.client, path)).await {
+            Ok(None) => Ok(None),
+            Ok(Some(Value::Object(data))) => Ok(Some(data)),
+            Ok(Some(_)) => Err(AdminError::Vault(failure::failure(
+                kind::INVALID_RESPONSE,
+                path,
+                None,
+                format!(
+                    "vault at `{}` answered `{path}` without an object",
+                    self.settings.addr
+                ),
+            ))),
+            Err(f) if f.status == Some(404) => Ok(None),
+            Err(f) => Err(AdminError::Vault(f)),
+        }
+    }
+
+    /// `POST /v1/<path>` with a JSON body.
+    async fn write(&self, path: &str, body: Value) -> Result<(), AdminError> {
+        let target = self.target(path);
+        with_retries(&target, self.budget, || async {
+            let endpoint = Raw {
+                method: RequestMethod::POST,
+                path: path.to_owned(),
+                body: Some(body.clone()),
+            };
+            client::exec(self.client, endpoint).await.map(|_| ())
+        })
+        .await
+        .map_err(AdminError::Vault)
+    }
+
+    async fn write_step(&self, step: &Step) -> Result<(), AdminError> {
+        let step_path = step.path();
+        match &step.kind {
+            StepKind::Mount {
+                auth,
+                path,
+                engine,
+                options,
+            } => {
+                let target = self.target(&step_path);
+                let options: std::collections::HashMap<String, String> = options
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
+                    .collect();
+                with_retries(&target, self.budget, || async {
+                    let done = if *auth {
+                        vaultrs::sys::auth::enable(self.client, path, engine, None).await
+                    } else {
+                        let mut opts = vaultrs::api::sys::requests::EnableEngineRequest::builder();
+                        if !options.is_empty() {
+                            opts.options(options.clone());
+                        }
+                        vaultrs::sys::mount::enable(self.client, path, engine, Some(&mut opts))
+                            .await
+                    };
+                    done.map_err(Refusal::from)
+                })
+                .await
+                .map_err(AdminError::Vault)
+            }
+            StepKind::Policy { name, text } => {
+                let target = self.target(&step_path);
+                with_retries(&target, self.budget, || async {
+                    vaultrs::sys::policy::set(self.client, name, text)
+                        .await
+                        .map_err(Refusal::from)
+                })
+                .await
+                .map_err(AdminError::Vault)
+            }
+            StepKind::Object { path, body, .. } => {
+                self.write(path, Value::Object(body.clone())).await
+            }
+            StepKind::Secret { data, .. } => {
+                self.write(&step.path(), json!({ "data": data })).await
+            }
+            // Never written: its diff is `Unchanged` or an error.
+            StepKind::Existing { .. } => Ok(()),
+        }
+    }
+
+    fn target<'p>(&'p self, path: &'p str) -> Target<'p> {
+        Target {
+            addr: &self.settings.addr,
+            api_path: path,
+            source: path,
+            auth: false,
+        }
+    }
+}
+
+/// A GET through vaultrs' client, keeping the envelope so that "no data" is `None` (vaultrs'
+/// `exec_with_result` makes it an error).
+async fn raw_read(client: &VaultClient, path: &str) -> Result<Option<Value>, Refusal> {
+    let endpoint = Raw {
+        method: RequestMethod::GET,
+        path: path.to_owned(),
+        body: None,
+    };
+    let answer = client::exec(client, endpoint).await?;
+    let envelope = answer
+        .wrap::<EndpointResult<Value>>()
+        .map_err(|source| Refusal::from(ClientError::RestClientError { source }))?;
+    Ok(envelope.data)
+}
