@@ -110,15 +110,18 @@ run_budgeted() {
         'BEGIN { split(parent, f, " "); t = f[14] + f[15] } { t += $12 + $13 } END { print t }')
     [ -n "$t" ] && cpu=$((t / ticks))
     if [ "$CLOCK" = cpu ] && [ "$cpu" -ge "$SECONDS_PER_TARGET" ]; then
-      # The fuzzer and its fork-mode job, by their process ids. A fork-mode parent says
-      # "interrupted" and goes on starting jobs: after 5 s it and its jobs get SIGTERM.
+      # The fuzzer and its fork-mode job, by their process ids: SIGINT first (libFuzzer prints
+      # its final stats), SIGTERM after 5 s (a fork-mode parent says "interrupted" and goes on
+      # starting jobs), SIGKILL after 5 s more (a fuzzer seen hanging in its exit handlers).
       for k in $jobs_; do kill -INT "$k" 2>/dev/null; done
       kill -INT "$pid" 2>/dev/null
-      for _ in 1 2 3 4 5; do kill -0 "$pid" 2>/dev/null && sleep 1; done
-      if kill -0 "$pid" 2>/dev/null; then
-        for k in $(pgrep -P "$pid"); do kill -TERM $(pgrep -P "$k") "$k" 2>/dev/null; done
-        kill -TERM "$pid" 2>/dev/null
-      fi
+      for signal in TERM KILL; do
+        for _ in 1 2 3 4 5; do kill -0 "$pid" 2>/dev/null && sleep 1; done
+        kill -0 "$pid" 2>/dev/null || break
+        echo "fuzz: $signal to $pid (still running 5 s after the previous signal)" >&2
+        for k in $(pgrep -P "$pid"); do kill -"$signal" $(pgrep -P "$k") "$k" 2>/dev/null; done
+        kill -"$signal" "$pid" 2>/dev/null
+      done
       break
     fi
     sleep 2
@@ -127,9 +130,9 @@ run_budgeted() {
   rc=$?
   set -e
   wall=$(($(date +%s) - start))
-  # libFuzzer exits 72 when interrupted (a fork-mode parent: killed by SIGTERM, 143): the
-  # budget was used, no finding.
-  if [ "$CLOCK" = cpu ] && [ "$cpu" -ge "$SECONDS_PER_TARGET" ] && { [ "$rc" = 72 ] || [ "$rc" = 143 ]; }; then rc=0; fi
+  # libFuzzer exits 72 when interrupted (stopped by SIGTERM: 143, by SIGKILL: 137): the budget
+  # was used, no finding.
+  if [ "$CLOCK" = cpu ] && [ "$cpu" -ge "$SECONDS_PER_TARGET" ] && [[ "$rc" =~ ^(72|143|137)$ ]]; then rc=0; fi
 }
 
 SUMMARY="${DBSTACK_FUZZ_SUMMARY:-$REPO_ROOT/fuzz/summary.md}"
