@@ -49,23 +49,37 @@ check_sources() {
 }
 
 build_crates() {
-  rm -f "$CARGO_TARGET_DIR"/package/dbstack-*.crate
-  # Cargo verifies dbstack-runtime, dbstack-infra and dbstack-cli against the just-packaged crates through a
-  # local overlay registry, unpacked under $CARGO_HOME/registry/src/-<hash>/; an earlier run's
-  # unpacked copy of the same version is reused as is (stale sources), so it goes first.
-  rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/dbstack-{core,runtime,infra,cli}-"$version"
-  # So do the artifacts built from such a copy: cargo never rebuilds a registry crate of the same
-  # version (its sources count as immutable). They are the ones whose dep-info names the overlay.
-  local d h
-  for d in "$CARGO_TARGET_DIR"/debug/deps/dbstack_{core,runtime,infra}-*.d; do
-    [ -f "$d" ] && grep -q 'registry/src/-[^/]*/dbstack-' "$d" || continue
-    h="${d##*-}"
-    h="${h%.d}"
-    rm -rf "$CARGO_TARGET_DIR"/debug/deps/*-"$h".* "$CARGO_TARGET_DIR"/debug/.fingerprint/dbstack-*-"$h"
-  done
-  nice -n 10 cargo package --quiet --locked $allow_dirty -p dbstack-core -p dbstack-runtime -p dbstack-infra -p dbstack-cli
+  # `cargo package` without its own verification: with several unpublished crates that depend on
+  # each other it verifies through an overlay registry unpacked into the shared $CARGO_HOME, whose
+  # copies and artifacts count as immutable (stale on the next run) and which concurrent runs
+  # delete under each other. The same check instead: the packaged sources, unpacked into a fixed
+  # folder of the build cache and tied together by [patch.crates-io], build with the locked
+  # dependency versions (fresh mtimes, so they are always rebuilt; the dependencies are reused).
+  nice -n 10 cargo package --quiet --locked --no-verify $allow_dirty -p dbstack-core -p dbstack-runtime -p dbstack-infra -p dbstack-cli
   cp "$CARGO_TARGET_DIR"/package/dbstack-{core,runtime,infra,cli}-"$version".crate "$DIST/crates/"
   "$py" "$checks" crates "$DIST/crates" "$version"
+  local verify="$CARGO_TARGET_DIR/package-verify" crate
+  exec 9>"$CARGO_TARGET_DIR/package-verify.lock"
+  flock 9
+  rm -rf "$verify"
+  mkdir -p "$verify"
+  for crate in core runtime infra cli; do
+    tar -xzmf "$DIST/crates/dbstack-$crate-$version.crate" -C "$verify"
+  done
+  cat >"$verify/Cargo.toml" <<EOF
+[workspace]
+members = ["dbstack-core-$version", "dbstack-runtime-$version", "dbstack-infra-$version", "dbstack-cli-$version"]
+resolver = "2"
+
+[patch.crates-io]
+dbstack-core = { path = "dbstack-core-$version" }
+dbstack-runtime = { path = "dbstack-runtime-$version" }
+dbstack-infra = { path = "dbstack-infra-$version" }
+EOF
+  cp Cargo.lock "$verify/Cargo.lock"
+  (cd "$verify" && nice -n 10 cargo build --quiet --offline --workspace)
+  exec 9>&-
+  echo "the packaged crates build on their own: $(cd "$DIST/crates" && ls | tr '\n' ' ')"
 }
 
 build_python() {
