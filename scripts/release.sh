@@ -107,12 +107,19 @@ check_wheel_install() {
   (
     cd "$work/django_project"
     export DBSTACK_KUBERNETES=false DBSTACK_PROFILE=development PYTHONDONTWRITEBYTECODE=1
-    export DATABASE_URL="postgres://app:release-check@db.internal:5432/app"
+    # The password carries the secret sentinel (tests/sentinel.txt, issue 15): what the installed
+    # package prints is recorded for scripts/sentinel.py, which the test command runs last.
+    export DATABASE_URL="postgres://app:release-check-$(tr -d '\n' <"$REPO_ROOT/tests/sentinel.txt")@db.internal:5432/app"
     unset VAULT_ADDR VAULT_TOKEN DJANGO_SETTINGS_MODULE
     "$work/venv/bin/python" manage.py check
     DBSTACK_EXPECTED_VERSION="$version" DBSTACK_EXPECTED_PYTHON_VERSION="$python_version" \
       "$work/venv/bin/python" manage.py shell -c "$(cat "$REPO_ROOT/scripts/lib/release_wheel_check.py")"
-    "$work/venv/bin/python" -m dbstack resolve --json >/dev/null
+    out="${DBSTACK_LOGS:-$work}/outputs/release-wheel.log"
+    mkdir -p "$(dirname "$out")"
+    for args in "resolve --json" "resolve" "explain"; do
+      echo "==> python -m dbstack $args (the installed wheel)" >>"$out"
+      "$work/venv/bin/python" -m dbstack $args >>"$out" 2>&1
+    done
   )
 }
 
@@ -138,7 +145,7 @@ check_npm_install() {
     unset NODE_PATH # only what the project installed resolves
     npm init -y >/dev/null
     npm install --offline --no-audit --no-fund --ignore-scripts --silent "$DIST/npm/dbstack-$version.tgz"
-    cp "$REPO_ROOT"/bindings-wasm/tests/package/{smoke.mjs,types.mts,tsconfig.json} .
+    cp "$REPO_ROOT"/bindings-wasm/tests/package/{smoke.mjs,types.mts,tsconfig.json} "$REPO_ROOT"/tests/sentinel.{mjs,txt} .
     DBSTACK_EXPECTED_VERSION="$version" node --test smoke.mjs
     node "$DBSTACK_NODE/node_modules/typescript/bin/tsc" -p tsconfig.json
     "$py" "$checks" example "$REPO_ROOT/bindings-wasm/README.md" readme-example.mjs readme-example.txt

@@ -7,7 +7,7 @@ Every secret the tests hand to dbstack (the OpenBao root token and the AppRole s
 KV secret values, passwords in URLs and variables, the RAGflow API key, Redis passwords) contains
 the sentinel in tests/sentinel.txt — the one place it is set: the Rust tests read it with
 `include_str!` (tests/sentinel.rs), the Python tests from the file (tests/python/conftest.py),
-this script from the file. The test command runs this script last: it reads every file under
+the JavaScript tests through tests/sentinel.mjs, this script from the file. The test command runs this script last: it reads every file under
 the given paths (the suites' logs in tests/out/logs, the outputs the test helpers record in
 tests/out/logs/outputs/, every other artefact in tests/out) and fails naming the file and line
 of every occurrence of the sentinel in any of its forms:

@@ -5,16 +5,22 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "../../tests/sentinel.rs"]
+mod sentinel;
+
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
 
 fn dbstack(args: &[&str], cwd: &Path) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_dbstack"))
+    let out = Command::new(env!("CARGO_BIN_EXE_dbstack"))
         .args(args)
         .current_dir(cwd)
         .output()
-        .unwrap()
+        .unwrap();
+    // For the sentinel check (scripts/sentinel.py): what check-infra printed.
+    sentinel::record("check-infra", args, &out.stdout, &out.stderr);
+    out
 }
 
 fn copy_dir(from: &Path, to: &Path) {
@@ -101,6 +107,44 @@ fn drift_exits_1_and_names_file_and_line() {
         kinds.contains(&"port_mismatch") && kinds.contains(&"port_drift"),
         "{kinds:?}"
     );
+}
+
+/// A secret written into the ConfigMap (YAML and Terraform) is a finding that names the key and
+/// the line, never the secret (issue 15: its value carries the sentinel, the output is recorded).
+#[test]
+fn a_secret_in_the_config_map_is_reported_without_its_value() {
+    let dir = copy("secret");
+    let password = sentinel::secret("configmap");
+    edit(
+        &dir.join("kubernetes/database-config.yaml"),
+        "DRAGONFLY_URL: \"redis://dragonfly:6379/0\"",
+        &format!("DRAGONFLY_URL: \"redis://default:{password}@dragonfly:6379/0\"\n  SUPABASE_DB_PASSWORD: \"{password}\""),
+    );
+    edit(
+        &dir.join("terraform/config.tf"),
+        "\"redis://dragonfly:6379/0\"",
+        &format!("\"redis://default:{password}@dragonfly:6379/0\""),
+    );
+    for args in [&["check-infra"][..], &["check-infra", "--json"]] {
+        let out = dbstack(args, &dir);
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(out.status.code(), Some(1), "{args:?}");
+        assert!(
+            !text.contains(sentinel::SENTINEL),
+            "{args:?} prints the secret"
+        );
+        assert!(
+            text.contains("kubernetes/database-config.yaml")
+                && text.contains("SUPABASE_DB_PASSWORD")
+                && text.contains("secret_in_config_map"),
+            "{args:?}: {}",
+            text.replace(sentinel::SENTINEL, "<sentinel>")
+        );
+    }
 }
 
 #[test]

@@ -1,7 +1,9 @@
 // End-to-end test of the preview page in real headless Chromium (Debian `chromium`,
 // driven by playwright-core). Run by scripts/suites/browser.sh, which installs both and
 // builds bindings-wasm/www/pkg first. Writes tests/out/preview.png and
-// tests/out/preview-metrics.json (first render times, recorded, not asserted).
+// tests/out/preview-metrics.json (first render times, recorded, not asserted). The secrets it
+// types carry the sentinel (issue 15): the page's visible text and the copied settings are
+// recorded in $DBSTACK_LOGS/outputs/browser.log for scripts/sentinel.py, and asserted masked.
 import { test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
@@ -9,6 +11,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { createRequire } from "node:module";
 import { serve } from "./serve.mjs";
+import { SENTINEL, secret, record } from "../sentinel.mjs";
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 const WWW = join(ROOT, "bindings-wasm", "www");
@@ -69,6 +72,13 @@ async function setEnv(page, text) {
   await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
 }
 
+/** Records the page's visible text; unless it shows secrets on purpose, asserts it holds none. */
+async function recordPage(page, what, reveals = false) {
+  const text = await page.locator("body").innerText();
+  record("browser", what, text, reveals);
+  if (!reveals) assert.ok(!text.includes(SENTINEL), `${what}: the page shows a secret`);
+}
+
 const cellOf = (page, alias, col) => page.locator(`#databases-table tr[data-alias="${alias}"] td[data-col="${col}"]`);
 
 const ENV = [
@@ -77,8 +87,9 @@ const ENV = [
   "SUPABASE_DB_PORT=6543",
   "SUPABASE_DB_NAME='shop'",
   'SUPABASE_DB_USER="shop"',
-  "SUPABASE_DB_PASSWORD=hunter2  # secret",
+  `SUPABASE_DB_PASSWORD=${secret("pg")}  # secret`,
 ];
+const PASSWORD = secret("pg");
 
 test("typing an environment renders DATABASES and the routes", async () => {
   const { page, problems, close } = await openPage();
@@ -104,16 +115,19 @@ test("typing an environment renders DATABASES and the routes", async () => {
     assert.match(await page.locator("#provenance-table").textContent(), /env:SUPABASE_DB_HOST/);
     assert.equal(await page.locator(".line-error").count(), 0);
     assert.equal(await page.locator("#stack-svg .node").count() > 4, true);
+    await recordPage(page, "typed environment");
 
     // Reveal toggle: the password appears only when asked for.
     await page.check("#reveal");
-    await page.waitForFunction(() => document.querySelector('#databases-table tr[data-alias="default"] td[data-col="PASSWORD"]')?.textContent === "hunter2");
-    assert.match(await page.locator("#settings-py").textContent(), /"PASSWORD": "hunter2"/);
+    await page.waitForFunction((pw) => document.querySelector('#databases-table tr[data-alias="default"] td[data-col="PASSWORD"]')?.textContent === pw, PASSWORD);
+    assert.ok((await page.locator("#settings-py").textContent()).includes(`"PASSWORD": "${PASSWORD}"`));
+    await recordPage(page, "typed environment, revealed", true);
     await page.uncheck("#reveal");
     await page.waitForFunction(() => document.querySelector('#databases-table tr[data-alias="default"] td[data-col="PASSWORD"]')?.textContent === "********");
     const settings = await page.locator("#settings-py").textContent();
     assert.match(settings, /^DATABASES = \{/m);
-    assert.doesNotMatch(settings, /hunter2/);
+    assert.ok(!settings.includes(SENTINEL));
+    await recordPage(page, "typed environment, masked again");
 
     // "Copy as settings.py" puts the masked settings on the clipboard.
     await page.context().grantPermissions(["clipboard-read", "clipboard-write"], { origin: server.url });
@@ -122,7 +136,8 @@ test("typing an environment renders DATABASES and the routes", async () => {
     const clip = await page.evaluate(() => navigator.clipboard.readText());
     assert.match(clip, /^DATABASES = \{/m);
     assert.match(clip, /"HOST": "db\.shop\.example"/);
-    assert.doesNotMatch(clip, /hunter2/);
+    record("browser", "copied settings.py", clip);
+    assert.ok(!clip.includes(SENTINEL));
 
     await page.screenshot({ path: join(OUT, "preview.png"), fullPage: true });
     assert.deepEqual(problems, []);
@@ -147,6 +162,7 @@ test("a bad port shows an inline error next to its line, not a blank page", asyn
     // The last good resolution stays on the page, dimmed.
     assert.equal(await cellOf(page, "default", "HOST").textContent(), "db.shop.example");
     assert.equal(await page.locator("#error-banner").isHidden(), true);
+    await recordPage(page, "a bad port");
     await page.screenshot({ path: join(OUT, "preview-error.png") });
 
     // Fixing the line clears the error.
@@ -174,7 +190,7 @@ test("a ConfigMap data block in a cluster resolves to the Service names", async 
         "data:",
         '  SUPABASE_DB_NAME: "shop"',
         "  SUPABASE_DB_USER: shop",
-        "  RAGFLOW_API_KEY: 'rk-1'",
+        `  RAGFLOW_API_KEY: '${secret("ragflow")}'`,
       ].join("\n"),
     );
     assert.equal(await cellOf(page, "default", "HOST").textContent(), "supabase-db.shop.svc.cluster.local");
@@ -182,6 +198,7 @@ test("a ConfigMap data block in a cluster resolves to the Service names", async 
     assert.equal(await cellOf(page, "default", "NAME").textContent(), "shop");
     assert.match(await page.locator("#ragflow-table").textContent(), /ragflow\.shop\.svc\.cluster\.local:9380/);
     assert.match(await page.locator("#rocketmq-table").textContent(), /rocketmq-namesrv\.shop\.svc\.cluster\.local:9876/);
+    await recordPage(page, "a ConfigMap in a cluster");
     assert.equal(await page.locator(".line-error").count(), 0);
     assert.deepEqual(problems, []);
   } finally {
@@ -192,7 +209,7 @@ test("a ConfigMap data block in a cluster resolves to the Service names", async 
 test("pasted Vault answers fill the credentials, and the Vault plan lists the reads", async () => {
   const { page, problems, close } = await openPage();
   try {
-    await setEnv(page, ["VAULT_ADDR=http://127.0.0.1:8200", "SUPABASE_DB_HOST=db.shop.example", "SUPABASE_DB_USER=envuser"].join("\n"));
+    await setEnv(page, ["VAULT_ADDR=http://127.0.0.1:8200", `VAULT_TOKEN=${secret("token")}`, "SUPABASE_DB_HOST=db.shop.example", "SUPABASE_DB_USER=envuser"].join("\n"));
     assert.match(await page.locator("#plan-table").textContent(), /secret\/dbstack\/supabase/);
     await page.click("#vault-box summary");
     await page.fill(
@@ -200,13 +217,14 @@ test("pasted Vault answers fill the credentials, and the Vault plan lists the re
       JSON.stringify({
         status: { state: "ok" },
         auth: "token",
-        results: { "secret/dbstack/supabase": { kind: "kv2", data: { username: "vaultuser", password: "vaultpw" } } },
+        results: { "secret/dbstack/supabase": { kind: "kv2", data: { username: "vaultuser", password: secret("vault") } } },
       }),
     );
     await page.waitForFunction(() => document.querySelector('#databases-table tr[data-alias="default"] td[data-col="USER"]')?.textContent === "vaultuser");
     assert.equal(await cellOf(page, "default", "PASSWORD").textContent(), "********");
     assert.match(await page.locator("#provenance-table").textContent(), /vault:secret\/dbstack\/supabase/);
-    assert.doesNotMatch(await page.locator("#outputs").textContent(), /vaultpw/);
+    assert.ok(!(await page.locator("#outputs").textContent()).includes(SENTINEL));
+    await recordPage(page, "pasted Vault answers");
 
     // `[vault] kv_services` in a pasted stack file: the plan reads only the listed secrets.
     assert.match(await page.locator("#plan-table").textContent(), /secret\/dbstack\/ragflow/);
@@ -221,6 +239,7 @@ test("pasted Vault answers fill the credentials, and the Vault plan lists the re
     await page.fill("#vault", "{not json");
     await page.locator("#vault-error").waitFor({ state: "visible" });
     assert.match(await page.locator("#vault-error").textContent(), /not valid JSON/);
+    await recordPage(page, "broken Vault answers");
     assert.deepEqual(problems, []);
   } finally {
     await close();
@@ -230,7 +249,7 @@ test("pasted Vault answers fill the credentials, and the Vault plan lists the re
 test("a pasted stack file's [django] settings show in DATABASES with their lines; its errors name the line", async () => {
   const { page, problems, close } = await openPage();
   try {
-    await setEnv(page, "DATABASE_URL=postgres://app:pw@aws-0-eu-west-1.pooler.supabase.com:6543/postgres?connect_timeout=10\n");
+    await setEnv(page, `DATABASE_URL=postgres://app:${secret("url")}@aws-0-eu-west-1.pooler.supabase.com:6543/postgres?connect_timeout=10\n`);
     await page.click("#stack-box summary");
     await page.fill(
       "#stack",
@@ -266,11 +285,13 @@ test("a pasted stack file's [django] settings show in DATABASES with their lines
     });
     assert.equal(fits, true, "the connections table overflows its column");
     assert.equal(await page.locator('#connections-table th:has-text("DISABLE_SERVER_SIDE_CURSORS")').count(), 1);
+    await recordPage(page, "a pasted stack file");
 
     // A wrong type is reported under the box with its line and column; the page keeps working.
     await page.fill("#stack", '[aliases.default]\nservice = "supabase"\nconn_max_age = "600"\n');
     await page.locator("#stack-error").waitFor({ state: "visible" });
     assert.match(await page.locator("#stack-error").textContent(), /stack\.toml:3:16: `aliases\.default\.conn_max_age` must be a whole number/);
+    await recordPage(page, "a wrong type in the stack file");
     await page.fill("#stack", "");
     await page.locator("#stack-error").waitFor({ state: "hidden" });
     assert.equal(await conn("default", "CONN_MAX_AGE").textContent(), "0");

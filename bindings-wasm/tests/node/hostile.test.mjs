@@ -15,14 +15,18 @@ if (!existsSync(PKG)) throw new Error(`${PKG} is missing: run scripts/test.sh wa
 const require = createRequire(import.meta.url);
 const wasm = require(PKG);
 const fc = require("fast-check"); // $DBSTACK_NODE/node_modules, via NODE_PATH (scripts/lib/wasm.sh)
+// The normal call carries a sentinel secret (issue 15); answers around traps are recorded.
+const { SENTINEL, secret, recorded } = await import("../../../tests/sentinel.mjs");
+const LOG = "wasm-hostile";
 
-const NORMAL = { env: { SUPABASE_DB_HOST: "db.example.test" }, profile: "development" };
+const NORMAL = { env: { SUPABASE_DB_HOST: "db.example.test", SUPABASE_DB_PASSWORD: secret("hostile") }, profile: "development" };
 const EXPORTS = { resolve: wasm.resolve, plan: wasm.plan, explain: wasm.explain };
 
-function assertNormalCallWorks(after) {
-  const answer = wasm.resolve(NORMAL);
+function assertNormalCallWorks(after, record = false) {
+  const answer = record ? recorded(LOG, wasm.resolve, NORMAL) : wasm.resolve(NORMAL);
   assert.equal(answer.ok, true, `a normal call after ${after}: ${JSON.stringify(answer.error)}`);
   assert.equal(answer.resolution.django.DATABASES.default.HOST, "db.example.test");
+  assert.ok(!JSON.stringify(answer).includes(SENTINEL), `a normal call after ${after} leaks the password`);
 }
 
 function assertAnswer(answer, what) {
@@ -83,16 +87,17 @@ test("a module that traps is re-instantiated: the call answers, the next call wo
   const real = wasm.__call;
   try {
     wasm.__call = () => real(4, ""); // a real `unreachable` trap inside the module
-    const answer = wasm.resolve(NORMAL);
+    const answer = recorded(LOG, wasm.resolve, NORMAL);
     assert.equal(answer.ok, false);
+    assert.ok(!JSON.stringify(answer).includes(SENTINEL));
     assert.equal(answer.error.kind, "internal");
     assert.match(answer.error.message, /restarted/);
   } finally {
     wasm.__call = real;
   }
-  assertNormalCallWorks("a trap");
-  assert.equal(wasm.plan(NORMAL).ok, true);
-  assert.equal(wasm.explain(NORMAL).ok, true);
+  assertNormalCallWorks("a trap", true);
+  assert.equal(recorded(LOG, wasm.plan, NORMAL).ok, true);
+  assert.equal(recorded(LOG, wasm.explain, NORMAL).ok, true);
 });
 
 test("memory stays flat over repeated hostile rounds and traps", () => {

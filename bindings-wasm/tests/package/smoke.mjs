@@ -8,11 +8,15 @@ import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import * as esm from "dbstack";
 import * as web from "dbstack/web";
+// tests/sentinel.mjs and tests/sentinel.txt, copied next to this file by scripts/release.sh: the
+// password carries the secret sentinel and the answers are recorded (issue 15).
+import { SENTINEL, secret, recorded } from "./sentinel.mjs";
 
 const require = createRequire(import.meta.url);
 const cjs = require("dbstack");
 const want = process.env.DBSTACK_EXPECTED_VERSION;
-const CALL = { env: { DATABASE_URL: "postgres://app:s3cret@db.internal:5432/app" }, profile: "production" };
+const CALL = { env: { DATABASE_URL: `postgres://app:${secret("npm")}@db.internal:5432/app` }, profile: "production" };
+const LOG = "npm-package";
 
 test("the package resolves from node_modules, not from a checkout", () => {
   assert.match(require.resolve("dbstack"), /node_modules\/dbstack\/pkg\/node\/dbstack_wasm\.js$/);
@@ -20,12 +24,14 @@ test("the package resolves from node_modules, not from a checkout", () => {
 
 test("ESM import and CommonJS require give the same working module", () => {
   for (const mod of [esm, cjs]) {
-    const answer = mod.resolve(CALL);
+    const answer = recorded(LOG, mod.resolve, CALL);
     assert.equal(answer.ok, true, JSON.stringify(answer.error));
     assert.equal(answer.resolution.django.DATABASES.default.HOST, "db.internal");
     assert.equal(answer.resolution.django.DATABASES.default.PASSWORD, "********");
     assert.equal(mod.plan({ env: {} }).ok, true);
-    assert.equal(mod.explain(CALL).ok, true);
+    const explained = recorded(LOG, mod.explain, CALL);
+    assert.equal(explained.ok, true);
+    assert.ok(!JSON.stringify([answer, explained]).includes(SENTINEL));
     assert.equal(typeof mod.schema(), "object");
   }
 });
@@ -40,5 +46,5 @@ test("the web build loads from its module bytes and answers the same", () => {
   const bytes = readFileSync(require.resolve("dbstack/dbstack_wasm_bg.wasm"));
   web.initSync({ module: bytes });
   assert.equal(web.version(), want);
-  assert.deepEqual(web.resolve(CALL), esm.resolve(CALL));
+  assert.deepEqual(recorded(LOG, web.resolve, CALL), esm.resolve(CALL));
 });
