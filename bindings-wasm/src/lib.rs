@@ -1,7 +1,7 @@
 //! dbstack-wasm: the core's JSON boundary for JavaScript (browser and Node.js).
 //!
-//! The package's `resolve`, `plan` and `explain` take the call as a JS object (or its JSON
-//! text) and return the answer as a JS object; the shapes are those of `dbstack_core::ffi`
+//! The package's `resolve`, `plan`, `explain` and `django` take the call as a JS object (or its
+//! JSON text) and return the answer as a JS object; the shapes are those of `dbstack_core::ffi`
 //! and of the CLI's `--json`. Errors are answers (`{"ok": false, "error": {...}}`), never
 //! exceptions.
 
@@ -16,8 +16,8 @@ static ALLOCATOR: talc::wasm::WasmDynamicTalc = talc::wasm::new_wasm_dynamic_all
 #[wasm_bindgen(typescript_custom_section)]
 const TS_TYPES: &str = include_str!("types.d.ts");
 
-// The module takes and answers JSON text (`__call`). The public `resolve`, `plan` and `explain` are
-// JavaScript (bindings-wasm/js/guard.js, appended to the generated glue by
+// The module takes and answers JSON text (`__call`). The public `resolve`, `plan`, `explain` and
+// `django` are JavaScript (bindings-wasm/js/guard.js, appended to the generated glue by
 // scripts/lib/wasm.sh): they turn any input into JSON text or an `{ok: false}` answer
 // (Symbol, BigInt, circular objects, a `toJSON` answering `undefined`), refuse oversized
 // input before it reaches the module, and re-instantiate the module if it ever traps.
@@ -38,10 +38,16 @@ pub fn explain(call: &str) -> String {
     dbstack_core::ffi::explain_json(call)
 }
 
+/// `django` over JSON text: the resolution as the `settings.py` snippet of the CLI's
+/// `--format django` (the core's renderer; the preview page shows it).
+pub fn django(call: &str) -> String {
+    dbstack_core::ffi::django_json(call)
+}
+
 /// The one text export: 0 `resolve`, 1 `plan`, 2 `explain`, 3 the JSON Schema of the
-/// `dbstack.resolution/v1` document (the guard's `schema()` parses it); anything else traps
-/// the module as a bug would (the package's tests of the guard's restart). One export's string
-/// shims instead of five: the module's size budget is tight.
+/// `dbstack.resolution/v1` document (the guard's `schema()` parses it), 4 `django`; anything
+/// else traps the module as a bug would (the package's tests of the guard's restart use 255).
+/// One export's string shims instead of six: the module's size budget is tight.
 #[wasm_bindgen(js_name = "__call")]
 pub fn call(which: u32, text: &str) -> String {
     match which {
@@ -49,6 +55,7 @@ pub fn call(which: u32, text: &str) -> String {
         1 => plan(text),
         2 => explain(text),
         3 => dbstack_core::SCHEMA_JSON.to_owned(),
+        4 => django(text),
         _ => trap(),
     }
 }

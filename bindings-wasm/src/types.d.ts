@@ -177,6 +177,9 @@ export interface ExplainRow {
 
 export type ExplainAnswer = { ok: true; text: string; rows: ExplainRow[] } | Failure;
 
+/** `text`: a `settings.py` snippet, the CLI's `dbstack resolve --format django`. */
+export type DjangoAnswer = { ok: true; text: string } | Failure;
+
 /** Resolves environment, Kubernetes facts, stack file and Vault answers to the document.
  * Never throws: every error, including an input JSON cannot carry, is an `{ok: false}` answer. */
 export function resolve(input?: ResolveCall | string | null): ResolveAnswer;
@@ -186,3 +189,7 @@ export function schema(): object;
 export function plan(input?: Inputs | string | null): PlanAnswer;
 /** Every resolved value with its source and what it overrode, as a table and as rows (never throws). */
 export function explain(input?: ResolveCall | string | null): ExplainAnswer;
+/** The resolution as a `settings.py` snippet (`DATABASES`, `DATABASE_ROUTERS`, `CACHES`,
+ * `CHANNEL_LAYERS`, `RAGFLOW`, `ROCKETMQ` as Python literals, warnings as comments), the same
+ * text as `dbstack resolve --format django`; secrets masked unless `reveal` (never throws). */
+export function django(input?: ResolveCall | string | null): DjangoAnswer;

@@ -1,7 +1,7 @@
 // Compiled by `tsc --noEmit` in scripts/suites/wasm.sh: the generated declarations
 // (pkg/node/dbstack_wasm.d.ts) must describe the call, the answers and the document.
-import { resolve, plan, explain, schema, version } from "../pkg/node/dbstack_wasm";
-import type { ResolveCall, ResolveAnswer, Resolution, DatabaseSettings, PlanAnswer, ExplainAnswer } from "../pkg/node/dbstack_wasm";
+import { resolve, plan, explain, django, schema, version } from "../pkg/node/dbstack_wasm";
+import type { ResolveCall, ResolveAnswer, Resolution, DatabaseSettings, PlanAnswer, ExplainAnswer, DjangoAnswer } from "../pkg/node/dbstack_wasm";
 
 const call: ResolveCall = {
   env: { SUPABASE_DB_HOST: "db", SUPABASE_DB_PORT: "5432" },
@@ -35,6 +35,9 @@ const p: PlanAnswer = plan({ env: {} });
 if (p.ok) void p.plan.reads.map((r) => r.path);
 const e: ExplainAnswer = explain(call);
 if (e.ok) void e.rows.map((row) => `${row.path} ${row.source.kind}:${row.source.name}`);
+const d: DjangoAnswer = django(call);
+const settingsPy: string = d.ok ? d.text : d.error.message;
+void settingsPy;
 const s: object = schema();
 void [fromText, s];
 

@@ -64,16 +64,36 @@ pub fn plan_json(inputs: &str) -> String {
     json_text(&value)
 }
 
-/// `explain` over JSON text: the provenance table as text and as rows.
-pub fn explain_json(call: &str) -> String {
+/// Resolves the call over JSON text and answers `answer(resolution, reveal)`, or the failure.
+fn resolved(call: &str, answer: fn(&Resolution, bool) -> Value) -> String {
     let value = match parse_call(call, false) {
         Ok(call) => match resolve::resolve(&call.inputs, &call.vault) {
-            Ok(resolution) => explain_value(&resolution, call.reveal),
+            Ok(resolution) => answer(&resolution, call.reveal),
             Err(e) => failure(&e.to_diagnostic()),
         },
         Err(e) => bad_call(&e),
     };
     json_text(&value)
+}
+
+/// `explain` over JSON text: the provenance table as text and as rows.
+pub fn explain_json(call: &str) -> String {
+    resolved(call, explain_value)
+}
+
+/// `django` over JSON text: `{"ok": true, "text": ...}`, the `settings.py` snippet of
+/// [`render::django`] (the CLI's `--format django`), whose first line says only whether
+/// secrets are masked (a binding has its own way to reveal them: the call's `reveal`).
+pub fn django_json(call: &str) -> String {
+    resolved(call, |resolution, reveal| {
+        object([
+            ("ok", Value::Bool(true)),
+            (
+                "text",
+                Value::from(render::django_with(resolution, reveal, "")),
+            ),
+        ])
+    })
 }
 
 /// The explain answer for a resolution.

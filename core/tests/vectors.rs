@@ -69,3 +69,38 @@ fn every_vector_passes() {
         report.join("\n")
     );
 }
+
+/// `ffi::django_json` (the WASM package's `django`) answers the CLI's `--format django` text,
+/// but for the first line's CLI hint, and fails as `resolve_json` fails, for every vector.
+#[test]
+fn django_json_is_the_cli_renderer() {
+    let mut checked = 0;
+    for (name, case) in check::corpus() {
+        let text = case["call"].to_string();
+        let answer: Value = serde_json::from_str(&dbstack_core::ffi::django_json(&text)).unwrap();
+        let resolved: Value =
+            serde_json::from_str(&dbstack_core::ffi::resolve_json(&text)).unwrap();
+        if resolved["ok"] != Value::Bool(true) {
+            assert_eq!(answer, resolved, "{name}: the failure answers differ");
+            continue;
+        }
+        let call = dbstack_core::ResolveCall::from_json(&text).unwrap();
+        let resolution = dbstack_core::resolve(&call.inputs, &call.vault).unwrap();
+        let reveal = case["call"]["reveal"] == Value::Bool(true);
+        let cli = dbstack_core::render::django(&resolution, reveal);
+        let expected = cli.replacen(
+            "; secrets are masked (use --show-secrets).\n",
+            "; secrets are masked.\n",
+            1,
+        );
+        assert_eq!(answer["ok"], Value::Bool(true), "{name}");
+        assert_eq!(answer["text"].as_str(), Some(expected.as_str()), "{name}");
+        assert_eq!(
+            expected.lines().next().unwrap().contains("masked"),
+            !reveal,
+            "{name}"
+        );
+        checked += 1;
+    }
+    assert!(checked >= 40, "only {checked} vectors resolved");
+}

@@ -14,7 +14,7 @@ step "wasm-bindgen-test under Node.js (tests/vectors corpus)" \
   cargo test -p dbstack-wasm --target wasm32-unknown-unknown --test vectors
 
 step "node --test bindings-wasm/tests/node (the JS API of the nodejs package; hostile inputs, traps, fast-check)" \
-  node --test bindings-wasm/tests/node/api.test.mjs bindings-wasm/tests/node/hostile.test.mjs
+  node --test bindings-wasm/tests/node/api.test.mjs bindings-wasm/tests/node/hostile.test.mjs bindings-wasm/tests/node/django.test.mjs
 
 step "tsc --noEmit (the TypeScript types against a usage file)" \
   node "$DBSTACK_NODE/node_modules/typescript/bin/tsc" --noEmit -p bindings-wasm/tests/tsconfig.json

@@ -104,9 +104,9 @@ const SECRET_CALL = {
   },
 };
 
-test("secrets of every kind stay out of resolve, plan and explain answers", () => {
+test("secrets of every kind stay out of resolve, plan, explain and django answers", () => {
   const { vault, ...inputs } = SECRET_CALL; // plan takes the inputs only
-  for (const [fn, call] of [[wasm.resolve, SECRET_CALL], [wasm.plan, inputs], [wasm.explain, SECRET_CALL]]) {
+  for (const [fn, call] of [[wasm.resolve, SECRET_CALL], [wasm.plan, inputs], [wasm.explain, SECRET_CALL], [wasm.django, SECRET_CALL]]) {
     const answer = recorded(LOG, fn, call);
     assert.equal(answer.ok, true, JSON.stringify(answer.error));
     assert.ok(!JSON.stringify(answer).includes(SENTINEL), `${fn.name} leaks a secret`);

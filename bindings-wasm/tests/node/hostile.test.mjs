@@ -20,7 +20,7 @@ const { SENTINEL, secret, recorded } = await import("../../../tests/sentinel.mjs
 const LOG = "wasm-hostile";
 
 const NORMAL = { env: { SUPABASE_DB_HOST: "db.example.test", SUPABASE_DB_PASSWORD: secret("hostile") }, profile: "development" };
-const EXPORTS = { resolve: wasm.resolve, plan: wasm.plan, explain: wasm.explain };
+const EXPORTS = { resolve: wasm.resolve, plan: wasm.plan, explain: wasm.explain, django: wasm.django };
 
 function assertNormalCallWorks(after, record = false) {
   const answer = record ? recorded(LOG, wasm.resolve, NORMAL) : wasm.resolve(NORMAL);
@@ -86,7 +86,7 @@ test("every hostile input gets an answer, and a normal call works right after it
 test("a module that traps is re-instantiated: the call answers, the next call works", () => {
   const real = wasm.__call;
   try {
-    wasm.__call = () => real(4, ""); // a real `unreachable` trap inside the module
+    wasm.__call = () => real(255, ""); // a real `unreachable` trap inside the module
     const answer = recorded(LOG, wasm.resolve, NORMAL);
     assert.equal(answer.ok, false);
     assert.ok(!JSON.stringify(answer).includes(SENTINEL));
@@ -106,7 +106,7 @@ test("memory stays flat over repeated hostile rounds and traps", () => {
       for (const fn of Object.values(EXPORTS)) fn(input);
     }
     const real = wasm.__call;
-    wasm.__call = () => real(4, "");
+    wasm.__call = () => real(255, "");
     wasm.resolve(NORMAL);
     wasm.__call = real;
     assertNormalCallWorks("a round");
