@@ -162,6 +162,7 @@ pub(crate) fn parse_call(text: &str, plan: bool) -> Result<ResolveCall, CallErro
     }
     if let Some(vault) = present(fields, "vault") {
         call.vault = VaultAnswers::from_value(vault)?;
+        call.vault.scrub_messages(&inputs.env);
     }
     call.reveal = boolean(fields, "", "reveal")?;
     Ok(call)

@@ -260,6 +260,25 @@ pub enum VaultResult {
 }
 
 impl VaultAnswers {
+    /// Removes every form of the secrets the runtime sends to Vault — the variables of `env`
+    /// with a secret name: `VAULT_TOKEN`, `VAULT_SECRET_ID` (and `*_PASSWORD`, `*_API_KEY` …) —
+    /// from the text a caller passed through from Vault: the failure's message and the warnings
+    /// (a Vault can echo the token it was sent). The runtime's client scrubs what it reads
+    /// itself; this covers answers that come through the JSON boundary (the WASM package, `ffi`).
+    pub(crate) fn scrub_messages(&mut self, env: &BTreeMap<String, String>) {
+        let secrets: Vec<&str> = env
+            .iter()
+            .filter(|(name, _)| crate::is_secret_key(name))
+            .map(|(_, value)| value.as_str())
+            .collect();
+        if let VaultStatus::Failed { error } = &mut self.status {
+            error.message = crate::scrub(&error.message, &secrets);
+        }
+        for warning in &mut self.warnings {
+            *warning = crate::scrub(warning, &secrets);
+        }
+    }
+
     /// Reads the `vault` field of a call (see [`crate::ResolveCall::from_json`]).
     pub(crate) fn from_value(value: &Value) -> Result<VaultAnswers, CallError> {
         let fields = object(value, "", "vault")?;

@@ -1,7 +1,7 @@
 //! The scrubber: whatever a server sends around a secret, no form of it survives.
 #![no_main]
 
-use dbstack_runtime::scrub::{scrub, MIN_SECRET};
+use dbstack_core::{scrub, MIN_SECRET};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

@@ -7,6 +7,5 @@
 pub mod fs;
 pub mod inputs;
 pub mod resolve;
-pub mod scrub;
 pub mod vault;
 pub mod verify;

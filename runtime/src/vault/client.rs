@@ -185,7 +185,7 @@ impl rustify::client::Client for Observed<'_> {
         }
         if !status.is_success() && !secrets.is_empty() {
             let text = String::from_utf8_lossy(&body);
-            body = crate::scrub::scrub(&text, &secrets).into_bytes();
+            body = dbstack_core::scrub(&text, &secrets).into_bytes();
         }
         answer
             .body(body)

@@ -558,7 +558,7 @@ pub async fn run_one(target: Target, options: &VerifyOptions) -> Check {
     let secrets = target.probe.secrets();
     // Every form of each secret (raw, percent-encoded, base64, ...): a server can echo the
     // password in any of them.
-    let scrub = |text: String| -> String { crate::scrub::scrub(&text, &secrets) };
+    let scrub = |text: String| -> String { dbstack_core::scrub(&text, &secrets) };
     let error = outcome.error.map(|e| CheckError {
         kind: e.kind,
         message: scrub(e.message),
@@ -588,7 +588,7 @@ pub async fn run_one(target: Target, options: &VerifyOptions) -> Check {
 /// A server-supplied detail with every form of each secret masked in its strings.
 fn scrub_value(value: Value, secrets: &[String]) -> Value {
     match value {
-        Value::String(s) => Value::String(crate::scrub::scrub(&s, secrets)),
+        Value::String(s) => Value::String(dbstack_core::scrub(&s, secrets)),
         Value::Array(items) => {
             Value::Array(items.into_iter().map(|v| scrub_value(v, secrets)).collect())
         }

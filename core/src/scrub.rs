@@ -8,7 +8,7 @@
 //! each of the three byte alignments it can have inside a longer encoded text (`user:secret`
 //! encoded whole), less the characters its neighbours share.
 
-use dbstack_core::MASK;
+use crate::MASK;
 
 /// Shorter secrets are not searched for: they would mangle every message and are no secret
 /// worth the name.
@@ -23,7 +23,7 @@ pub fn scrub<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
             continue;
         }
         for form in forms(secret) {
-            if form.len() >= MIN_SECRET && out.contains(form.as_str()) {
+            if form.len() >= MIN_SECRET {
                 out = out.replace(form.as_str(), MASK);
             }
         }
@@ -31,19 +31,20 @@ pub fn scrub<S: AsRef<str>>(text: &str, secrets: &[S]) -> String {
     out
 }
 
-/// The forms of `secret` a server might send back, longest first (so a longer form is
-/// masked whole before a shorter one inside it).
+/// The forms of `secret` a server might send back, by family from the longest to the shortest
+/// (percent-encoded up to 3 bytes a byte, hex 2, base64 4/3, JSON-escaped and raw about 1), so a
+/// longer form is masked whole before a shorter one inside it.
 fn forms(secret: &str) -> Vec<String> {
     let bytes = secret.as_bytes();
-    let mut forms = vec![secret.to_owned()];
-    let json = serde_json::to_string(secret).unwrap_or_default();
-    forms.push(json.trim_matches('"').to_owned());
+    let mut forms = Vec::new();
     for upper in [true, false] {
         for plus in [false, true] {
             for all in [false, true] {
                 forms.push(percent(bytes, upper, plus, all));
             }
         }
+    }
+    for upper in [true, false] {
         forms.push(hex(bytes, upper));
     }
     for alphabet in [STANDARD, URL_SAFE] {
@@ -51,9 +52,9 @@ fn forms(secret: &str) -> Vec<String> {
             forms.push(base64_core(bytes, offset, alphabet));
         }
     }
-    forms.sort();
-    forms.dedup();
-    forms.sort_by_key(|f| std::cmp::Reverse(f.len()));
+    let json = crate::resolution::json_text(&serde_json::Value::from(secret));
+    forms.push(json.trim_matches('"').to_owned());
+    forms.push(secret.to_owned());
     forms
 }
 
