@@ -8,8 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use dbstack_runtime::inputs;
-use dbstack_runtime::resolve::{resolve_kept, ResolveOptions, RuntimeError};
+use dbstack_runtime::resolve::resolve_kept;
 use dbstack_runtime::vault::keeper::{Keeper, KeeperError, Level, LogSink};
 use pyo3::prelude::*;
 use serde_json::{json, Value};
@@ -149,24 +148,13 @@ pub(crate) fn keep(
     env_files: Vec<String>,
 ) -> PyResult<Py<PyAny>> {
     let log = python_log();
-    // Read with the GIL held (see lib.rs: another Python thread may be changing os.environ).
-    let env = env.map_or_else(inputs::process_env, Ok);
+    let process = crate::Process::read(env, profile, stack_file, offline, env_files);
     let (answer, keeper, resolution) = py.allow_threads(move || {
         crate::guarded(
             move || {
-                let options = ResolveOptions {
-                    profile,
-                    stack_file,
-                    offline,
-                    env_files,
-                    ..ResolveOptions::default()
-                };
-                let env = match env {
-                    Ok(env) => env,
-                    Err(e) => {
-                        let error = RuntimeError::from(e).to_diagnostic();
-                        return (json!({"ok": false, "error": error}), None, None);
-                    }
+                let (env, options) = match process.inputs() {
+                    Ok(inputs) => inputs,
+                    Err(answer) => return (answer, None, None),
                 };
                 match resolve_kept(env, options, log) {
                     Ok((resolved, keeper)) => (

@@ -128,6 +128,43 @@ fn stack_from_call(py: Python<'_>, call_json: &str) -> PyResult<Py<PyAny>> {
     stack_dict(py, &answer, resolution).map(Bound::unbind)
 }
 
+/// What `stack_from_process` and `keep` resolve: the environment (the caller's, or the
+/// process's, read here with the GIL held — see the module's comment) and the options.
+pub(crate) struct Process {
+    env: Result<BTreeMap<String, String>, inputs::InputError>,
+    options: ResolveOptions,
+}
+
+impl Process {
+    pub(crate) fn read(
+        env: Option<BTreeMap<String, String>>,
+        profile: Option<String>,
+        stack_file: Option<String>,
+        offline: bool,
+        env_files: Vec<String>,
+    ) -> Process {
+        Process {
+            env: env.map_or_else(inputs::process_env, Ok),
+            options: ResolveOptions {
+                profile,
+                stack_file,
+                offline,
+                env_files,
+                ..ResolveOptions::default()
+            },
+        }
+    }
+
+    /// The environment and the options, or the error answer for an environment that could not
+    /// be read.
+    pub(crate) fn inputs(self) -> Result<(BTreeMap<String, String>, ResolveOptions), Value> {
+        match self.env {
+            Ok(env) => Ok((env, self.options)),
+            Err(e) => Err(json!({"ok": false, "error": RuntimeError::from(e).to_diagnostic()})),
+        }
+    }
+}
+
 /// Gathers the inputs (process or given environment, Kubernetes files, stack file), performs
 /// the Vault plan unless `offline`, and resolves. `render` adds a CLI rendering as `rendered`.
 #[pyfunction]
@@ -143,24 +180,13 @@ fn stack_from_process(
     reveal: bool,
     env_files: Vec<String>,
 ) -> PyResult<Py<PyAny>> {
-    // Read with the GIL held (see the module's comment).
-    let env = env.map_or_else(inputs::process_env, Ok);
+    let process = Process::read(env, profile, stack_file, offline, env_files);
     let (answer, resolution) = py.allow_threads(move || {
         guarded(
             move || {
-                let options = ResolveOptions {
-                    profile,
-                    stack_file,
-                    offline,
-                    env_files,
-                    ..ResolveOptions::default()
-                };
-                let env = match env {
-                    Ok(env) => env,
-                    Err(e) => {
-                        let error = RuntimeError::from(e).to_diagnostic();
-                        return (json!({"ok": false, "error": error}), None);
-                    }
+                let (env, options) = match process.inputs() {
+                    Ok(inputs) => inputs,
+                    Err(answer) => return (answer, None),
                 };
                 match dbstack_runtime::resolve::resolve(env, options) {
                     Ok(resolved) => {
