@@ -207,16 +207,10 @@ fn serve(keeper: &Keeper, total: Duration, every: Duration) -> BTreeSet<String> 
 #[test]
 fn approle_keeper_renews_replaces_logs_in_again_rereads_kv_and_revokes() {
     let bao = bao_with_database("3s", "7s");
-    bao.ok(&["auth", "enable", "approle"]);
-    bao.ok(&[
-        "write",
-        "auth/approle/role/keeper",
-        "token_policies=keeper",
-        "token_ttl=3s",
-        "token_max_ttl=8s",
-    ]);
-    let role_id = bao.ok(&["read", "-field=role_id", "auth/approle/role/keeper/role-id"]);
-    let secret_id = bao.approle_secret_id("keeper");
+    let (role_id, secret_id) = bao.approle(
+        "keeper",
+        &["token_policies=keeper", "token_ttl=3s", "token_max_ttl=8s"],
+    );
     let dir = tempfile::tempdir().unwrap();
     let mut env = base_env(&bao.addr, &stack_file(dir.path()));
     env.insert("VAULT_AUTH_METHOD".into(), "approle".into());

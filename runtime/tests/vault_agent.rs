@@ -35,20 +35,8 @@ impl Drop for Agent {
 }
 
 fn start_agent(bao: &OpenBao) -> Agent {
-    bao.policy(
-        "dbstack-read",
-        r#"path "secret/data/dbstack/*" { capabilities = ["read"] }"#,
-    );
-    bao.ok(&["auth", "enable", "approle"]);
-    bao.ok(&[
-        "write",
-        "auth/approle/role/agent",
-        "token_policies=dbstack-read",
-        "token_ttl=10m",
-    ]);
+    let (role_id, secret_id) = bao.dbstack_reader_approle("agent", &["token_ttl=10m"]);
     let dir = bao.dir.path();
-    let role_id = bao.ok(&["read", "-field=role_id", "auth/approle/role/agent/role-id"]);
-    let secret_id = bao.approle_secret_id("agent");
     std::fs::write(dir.join("role_id"), role_id).unwrap();
     std::fs::write(dir.join("secret_id"), secret_id).unwrap();
     let port = free_port();

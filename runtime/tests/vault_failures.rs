@@ -15,23 +15,9 @@ use std::time::{Duration, Instant};
 
 use common::net::{delaying_proxy, fixed_responder, silent_listener};
 use common::openbao::{OpenBao, ROOT_TOKEN};
-use common::{default_kv_reads, kv, plan, seed_default_layout, settings, token_env};
-use dbstack_core::vault::{VaultAnswers, VaultFailure, VaultSettings, VaultStatus};
+use common::{default_kv_reads, failure, kv, plan, seed_default_layout, settings, token_env};
+use dbstack_core::vault::{VaultAnswers, VaultSettings, VaultStatus};
 use dbstack_runtime::vault::{perform, MAX_RETRIES};
-
-fn failure(answers: &VaultAnswers) -> &VaultFailure {
-    match &answers.status {
-        VaultStatus::Failed { error } => {
-            eprintln!("failure: {error:?}");
-            assert!(
-                answers.results.is_empty(),
-                "a failed exchange returns no results"
-            );
-            error
-        }
-        other => panic!("expected a failure, got {other:?}"),
-    }
-}
 
 /// Runs the default reads with `token` and checks the token is nowhere in the failure.
 fn run(s: VaultSettings, token: &str) -> (VaultAnswers, Duration) {

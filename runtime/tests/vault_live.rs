@@ -14,15 +14,15 @@ use std::collections::BTreeMap;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use common::openbao::{any_pem_certificate, service_account_jwt, OpenBao, TokenReview, ROOT_TOKEN};
+use common::openbao::{
+    any_pem_certificate, service_account_jwt, OpenBao, TokenReview, READ_DBSTACK, ROOT_TOKEN,
+};
 use common::{
-    creds, default_kv_reads, kv, plan, seed_default_layout, settings, token_env, DF_SECRET,
-    MQ_SECRET, PG_SECRET, RF_SECRET,
+    approle_login, creds, default_kv_reads, kv, plan, seed_default_layout, settings, token_env,
+    DF_SECRET, MQ_SECRET, PG_SECRET, RF_SECRET,
 };
 use dbstack_core::vault::{AuthMethod, VaultAnswers, VaultResult, VaultStatus};
 use dbstack_runtime::vault::perform;
-
-const READ_DBSTACK: &str = r#"path "secret/data/dbstack/*" { capabilities = ["read"] }"#;
 
 fn kv_value(answers: &VaultAnswers, path: &str, key: &str) -> String {
     match answers.results.get(path) {
@@ -104,26 +104,9 @@ fn token_comes_from_home_vault_token_when_vault_token_is_unset() {
 fn approle_login_then_reads() {
     let bao = OpenBao::start();
     seed_default_layout(&bao);
-    bao.policy("dbstack-read", READ_DBSTACK);
-    bao.ok(&["auth", "enable", "approle"]);
-    bao.ok(&[
-        "write",
-        "auth/approle/role/dbstack",
-        "token_policies=dbstack-read",
-        "token_ttl=10m",
-    ]);
-    let role_id = bao.ok(&[
-        "read",
-        "-field=role_id",
-        "auth/approle/role/dbstack/role-id",
-    ]);
-    let secret_id = bao.approle_secret_id("dbstack");
+    let (role_id, secret_id) = bao.dbstack_reader_approle("dbstack", &["token_ttl=10m"]);
 
-    let mut s = settings(&bao.addr);
-    s.auth = AuthMethod::Approle;
-    s.role_id = Some(role_id);
-    let mut env = BTreeMap::new();
-    env.insert("VAULT_SECRET_ID".to_owned(), secret_id.clone());
+    let (s, mut env) = approle_login(&bao.addr, role_id, secret_id);
     let answers = perform(&plan(s.clone(), default_kv_reads()), &env);
     assert_default_layout(&answers);
     assert_eq!(answers.auth, Some(AuthMethod::Approle));

@@ -13,22 +13,16 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant, SystemTime};
 
 use common::net::refusing_proxy;
 use common::openbao::{OpenBao, ROOT_TOKEN};
-use common::{default_kv_reads, plan, seed_default_layout, settings, token_env};
-use dbstack_core::vault::{AuthMethod, VaultAnswers, VaultFailure, VaultStatus};
+use common::{
+    approle_login, default_kv_reads, failure, plan, seed_default_layout, settings, token_env,
+};
+use dbstack_core::vault::{VaultAnswers, VaultFailure, VaultSettings, VaultStatus};
 use dbstack_runtime::vault::perform;
-
-fn failure(answers: &VaultAnswers) -> &VaultFailure {
-    match &answers.status {
-        VaultStatus::Failed { error } => error,
-        other => panic!("expected a failure, got {other:?}"),
-    }
-}
 
 /// The number of tokens the server knows (root's included): one more per login.
 fn tokens(bao: &OpenBao) -> usize {
@@ -38,27 +32,44 @@ fn tokens(bao: &OpenBao) -> usize {
         / 2
 }
 
+/// Deletes the rate-limit quota `storm` once a window has room (the quota applies to the CLI
+/// too), trying every 0.5 s up to `tries` times.
+fn delete_storm_quota(bao: &OpenBao, tries: usize) -> bool {
+    (0..tries).any(|_| {
+        std::thread::sleep(Duration::from_millis(500));
+        bao.cli(&["delete", "sys/quotas/rate-limit/storm"])
+            .status
+            .success()
+    })
+}
+
+/// Runs the default reads with the root token against the proxy on `port`, with settings
+/// `configure` adjusts; the answers and how long they took.
+fn through_proxy(
+    port: u16,
+    configure: impl FnOnce(&mut VaultSettings),
+) -> (VaultAnswers, Duration) {
+    let mut s = settings(&format!("http://127.0.0.1:{port}"));
+    configure(&mut s);
+    let start = Instant::now();
+    let answers = perform(&plan(s, default_kv_reads()), &token_env(ROOT_TOKEN));
+    (answers, start.elapsed())
+}
+
+/// A refusal for the rate limit (HTTP 429).
+fn assert_rate_limited(error: &VaultFailure) {
+    assert_eq!(
+        (error.kind.as_str(), error.status),
+        ("rate_limited", Some(429)),
+        "{error:?}"
+    );
+}
+
 #[test]
 fn a_rate_limited_openbao_is_waited_for_and_the_approle_login_happens_once() {
     let bao = OpenBao::start();
     seed_default_layout(&bao);
-    bao.policy(
-        "dbstack-read",
-        r#"path "secret/data/dbstack/*" { capabilities = ["read"] }"#,
-    );
-    bao.ok(&["auth", "enable", "approle"]);
-    bao.ok(&[
-        "write",
-        "auth/approle/role/dbstack",
-        "token_policies=dbstack-read",
-        "token_ttl=10m",
-    ]);
-    let role_id = bao.ok(&[
-        "read",
-        "-field=role_id",
-        "auth/approle/role/dbstack/role-id",
-    ]);
-    let secret_id = bao.approle_secret_id("dbstack");
+    let (role_id, secret_id) = bao.dbstack_reader_approle("dbstack", &["token_ttl=10m"]);
     let before = tokens(&bao);
     // Two requests a second for everybody; the exchange needs five (login, four reads), and
     // the quota's window is spent by the time it starts. OpenBao's defaults: no Retry-After.
@@ -72,11 +83,7 @@ fn a_rate_limited_openbao_is_waited_for_and_the_approle_login_happens_once() {
     for _ in 0..3 {
         let _ = bao.cli(&["read", "sys/quotas/rate-limit/storm"]);
     }
-    let mut s = settings(&bao.addr);
-    s.auth = AuthMethod::Approle;
-    s.role_id = Some(role_id);
-    let mut env = BTreeMap::new();
-    env.insert("VAULT_SECRET_ID".to_owned(), secret_id);
+    let (s, env) = approle_login(&bao.addr, role_id, secret_id);
     let start = Instant::now();
     let answers = perform(&plan(s, default_kv_reads()), &env);
     let elapsed = start.elapsed();
@@ -85,14 +92,7 @@ fn a_rate_limited_openbao_is_waited_for_and_the_approle_login_happens_once() {
     // Five requests at two a second take two windows at least: the 429s were waited out.
     assert!(elapsed >= Duration::from_secs(1), "{elapsed:?}");
     assert!(elapsed < Duration::from_secs(20), "{elapsed:?}");
-    // The quota applies to the CLI too: delete it once a window has room.
-    let deleted = (0..20).any(|_| {
-        std::thread::sleep(Duration::from_millis(500));
-        bao.cli(&["delete", "sys/quotas/rate-limit/storm"])
-            .status
-            .success()
-    });
-    assert!(deleted, "could not delete the quota");
+    assert!(delete_storm_quota(&bao, 20), "could not delete the quota");
     assert_eq!(
         tokens(&bao),
         before + 1,
@@ -105,12 +105,8 @@ fn retry_after_in_seconds_is_honoured() {
     let bao = OpenBao::start();
     seed_default_layout(&bao);
     let (port, refused, forwarded) = refusing_proxy(bao.port, 1, Some("1".to_owned()));
-    let mut s = settings(&format!("http://127.0.0.1:{port}"));
     // A fail-fast window of 0.6 s: waiting out `Retry-After: 1` must extend it.
-    s.timeout_ms = 200;
-    let start = Instant::now();
-    let answers = perform(&plan(s, default_kv_reads()), &token_env(ROOT_TOKEN));
-    let elapsed = start.elapsed();
+    let (answers, elapsed) = through_proxy(port, |s| s.timeout_ms = 200);
     assert_eq!(answers.status, VaultStatus::Ok, "{answers:?}");
     assert_eq!(refused.load(Ordering::SeqCst), 1);
     // The token check and the four reads, each once.
@@ -127,17 +123,9 @@ fn retry_after_beyond_the_deadline_fails_at_once_saying_so() {
     let date = httpdate::fmt_http_date(SystemTime::now() + Duration::from_secs(30));
     for header in ["5".to_owned(), date] {
         let (port, refused, _) = refusing_proxy(1, usize::MAX, Some(header.clone()));
-        let mut s = settings(&format!("http://127.0.0.1:{port}"));
-        s.deadline_ms = 2000;
-        let start = Instant::now();
-        let answers = perform(&plan(s, default_kv_reads()), &token_env(ROOT_TOKEN));
-        let elapsed = start.elapsed();
+        let (answers, elapsed) = through_proxy(port, |s| s.deadline_ms = 2000);
         let error = failure(&answers);
-        assert_eq!(
-            (error.kind.as_str(), error.status),
-            ("rate_limited", Some(429)),
-            "{error:?}"
-        );
+        assert_rate_limited(error);
         assert_eq!(error.source, "VAULT_TOKEN", "{error:?}");
         assert!(
             error.message.contains("DBSTACK_VAULT_DEADLINE")
@@ -152,18 +140,12 @@ fn retry_after_beyond_the_deadline_fails_at_once_saying_so() {
 #[test]
 fn endless_429_without_retry_after_backs_off_until_the_deadline() {
     let (port, refused, _) = refusing_proxy(1, usize::MAX, None);
-    let mut s = settings(&format!("http://127.0.0.1:{port}"));
-    s.timeout_ms = 300; // a fail-fast window of 0.9 s: the 429s must extend it
-    s.deadline_ms = 2500;
-    let start = Instant::now();
-    let answers = perform(&plan(s, default_kv_reads()), &token_env(ROOT_TOKEN));
-    let elapsed = start.elapsed();
+    let (answers, elapsed) = through_proxy(port, |s| {
+        s.timeout_ms = 300; // a fail-fast window of 0.9 s: the 429s must extend it
+        s.deadline_ms = 2500;
+    });
     let error = failure(&answers);
-    assert_eq!(
-        (error.kind.as_str(), error.status),
-        ("rate_limited", Some(429)),
-        "{error:?}"
-    );
+    assert_rate_limited(error);
     assert!(error.message.contains("2500 ms"), "{error:?}");
     let count = refused.load(Ordering::SeqCst);
     // Kept trying with backoff (not hundreds of requests) and stopped by the deadline (a retry
@@ -196,22 +178,7 @@ fn an_unreachable_vault_still_fails_fast_with_a_long_storm_deadline() {
 fn a_small_storm_of_independent_pods_all_resolve_with_one_login_each() {
     let bao = OpenBao::start();
     seed_default_layout(&bao);
-    bao.policy(
-        "dbstack-read",
-        r#"path "secret/data/dbstack/*" { capabilities = ["read"] }"#,
-    );
-    bao.ok(&["auth", "enable", "approle"]);
-    bao.ok(&[
-        "write",
-        "auth/approle/role/dbstack",
-        "token_policies=dbstack-read",
-    ]);
-    let role_id = bao.ok(&[
-        "read",
-        "-field=role_id",
-        "auth/approle/role/dbstack/role-id",
-    ]);
-    let secret_id = bao.approle_secret_id("dbstack");
+    let (role_id, secret_id) = bao.dbstack_reader_approle("dbstack", &[]);
     let before = tokens(&bao);
     bao.ok(&[
         "write",
@@ -219,12 +186,8 @@ fn a_small_storm_of_independent_pods_all_resolve_with_one_login_each() {
         "rate=20",
         "interval=1s",
     ]);
-    let mut s = settings(&bao.addr);
-    s.auth = AuthMethod::Approle;
-    s.role_id = Some(role_id);
+    let (mut s, env) = approle_login(&bao.addr, role_id, secret_id);
     s.timeout_ms = 10_000; // the shared test machine is slow; this is about 429s, not timeouts
-    let mut env = BTreeMap::new();
-    env.insert("VAULT_SECRET_ID".to_owned(), secret_id);
     let pods: Vec<_> = (0..20)
         .map(|_| {
             let (s, env) = (s.clone(), env.clone());
@@ -236,12 +199,6 @@ fn a_small_storm_of_independent_pods_all_resolve_with_one_login_each() {
         assert_eq!(answers.status, VaultStatus::Ok, "{answers:?}");
         assert_eq!(answers.results.len(), 4);
     }
-    let deleted = (0..40).any(|_| {
-        std::thread::sleep(Duration::from_millis(500));
-        bao.cli(&["delete", "sys/quotas/rate-limit/storm"])
-            .status
-            .success()
-    });
-    assert!(deleted, "could not delete the quota");
+    assert!(delete_storm_quota(&bao, 40), "could not delete the quota");
     assert_eq!(tokens(&bao), before + 20, "one login per pod");
 }

@@ -18,17 +18,22 @@
     clippy::zombie_processes
 )]
 
+mod common;
+
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{ChildStdin, Command, Stdio};
 use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
+use common::openbao::{free_port, ROOT_TOKEN};
+use common::run;
+use common::tls::write_localhost_certificate;
 use dbstack_runtime::verify::{self, Check, FailureKind, VerifyOptions, VerifyReport};
 use serde_json::{json, Value};
 
-/// Every secret here carries the sentinel of tests/sentinel.txt (scripts/sentinel.py).
-const ROOT_TOKEN: &str = concat!("root-", include_str!("../../tests/sentinel.txt"));
+/// Every secret here carries the sentinel of tests/sentinel.txt (scripts/sentinel.py), as
+/// OpenBao's [`ROOT_TOKEN`] does.
 const SCRAM_PW: &str = concat!("Scram-Secret-1x-", include_str!("../../tests/sentinel.txt"));
 const MD5_PW: &str = concat!("Md5-Secret-2x-", include_str!("../../tests/sentinel.txt"));
 const REDIS_PW: &str = concat!("Redis-Secret-3x-", include_str!("../../tests/sentinel.txt"));
@@ -59,14 +64,6 @@ struct Servers {
 fn servers() -> &'static Servers {
     static SERVERS: OnceLock<Servers> = OnceLock::new();
     SERVERS.get_or_init(start_servers)
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
 }
 
 /// Whether something listens on `port` within `limit`.
@@ -140,17 +137,6 @@ fn tools_dir() -> PathBuf {
         })
 }
 
-fn run(cmd: &mut Command) {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 fn start_servers() -> Servers {
     // Directories of earlier runs whose process is gone (their servers stopped with it).
     for entry in std::fs::read_dir(std::env::temp_dir()).unwrap().flatten() {
@@ -168,24 +154,7 @@ fn start_servers() -> Servers {
     let mut guards = Vec::new();
 
     // A CA and a server certificate for `localhost` only (so verify-full to 127.0.0.1 fails).
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "dbstack verify test CA");
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = rcgen::Issuer::new(ca_params, ca_key);
-    let key = rcgen::KeyPair::generate().unwrap();
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "localhost");
-    let cert = params.signed_by(&key, &issuer).unwrap();
-    let ca = dir.join("ca.pem");
-    std::fs::write(&ca, ca_cert.pem()).unwrap();
-    std::fs::write(dir.join("server.crt"), cert.pem()).unwrap();
-    std::fs::write(dir.join("server.key"), key.serialize_pem()).unwrap();
+    let ca = write_localhost_certificate(&dir, "dbstack verify test CA");
     run(Command::new("chown")
         .arg("postgres")
         .arg(dir.join("server.key"))

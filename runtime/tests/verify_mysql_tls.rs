@@ -10,11 +10,16 @@
     clippy::indexing_slicing
 )]
 
-use std::net::{TcpListener, TcpStream};
+mod common;
+
+use std::net::TcpStream;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::openbao::free_port;
+use common::run;
+use common::tls::write_localhost_certificate;
 use dbstack_runtime::verify::{self, FailureKind, VerifyOptions};
 use serde_json::{json, Value};
 
@@ -32,47 +37,11 @@ impl Drop for Server {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn run(cmd: &mut Command) {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// A MariaDB with TLS on a free port (root without a password over TCP from 127.0.0.1).
 fn start_tls_mariadb() -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let ca_key = rcgen::KeyPair::generate().unwrap();
-    let mut ca_params = rcgen::CertificateParams::new(Vec::<String>::new()).unwrap();
-    ca_params.is_ca = rcgen::IsCa::Ca(rcgen::BasicConstraints::Unconstrained);
-    ca_params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "dbstack mysql tls test CA");
-    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-    let issuer = rcgen::Issuer::new(ca_params, ca_key);
-    let key = rcgen::KeyPair::generate().unwrap();
-    let mut params = rcgen::CertificateParams::new(vec!["localhost".to_owned()]).unwrap();
-    params
-        .distinguished_name
-        .push(rcgen::DnType::CommonName, "localhost");
-    let cert = params.signed_by(&key, &issuer).unwrap();
+    write_localhost_certificate(dir.path(), "dbstack mysql tls test CA");
     let p = |name: &str| dir.path().join(name).display().to_string();
-    std::fs::write(p("ca.pem"), ca_cert.pem()).unwrap();
-    std::fs::write(p("server.crt"), cert.pem()).unwrap();
-    std::fs::write(p("server.key"), key.serialize_pem()).unwrap();
     let data = p("data");
     run(Command::new("mariadb-install-db")
         .arg("--no-defaults")

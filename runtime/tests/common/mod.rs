@@ -3,10 +3,28 @@
 
 pub mod net;
 pub mod openbao;
+pub mod tls;
 
 use std::collections::BTreeMap;
+use std::process::Command;
 
-use dbstack_core::vault::{AuthMethod, ReadKind, VaultPlan, VaultRead, VaultSettings};
+use dbstack_core::vault::{
+    AuthMethod, ReadKind, VaultAnswers, VaultFailure, VaultPlan, VaultRead, VaultSettings,
+    VaultStatus,
+};
+
+/// Runs `cmd` and fails the test, with its output, unless it succeeds.
+pub fn run(cmd: &mut Command) {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("cannot run {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
 
 /// Settings for token auth against `addr`, like the core's `plan()` builds from `VAULT_*`.
 pub fn settings(addr: &str) -> VaultSettings {
@@ -24,6 +42,35 @@ pub fn settings(addr: &str) -> VaultSettings {
         skip_verify: false,
         timeout_ms: 2000,
         deadline_ms: 60_000,
+    }
+}
+
+/// AppRole auth against `addr` with `role_id`, and the env that carries `secret_id`.
+pub fn approle_login(
+    addr: &str,
+    role_id: String,
+    secret_id: String,
+) -> (VaultSettings, BTreeMap<String, String>) {
+    let mut s = settings(addr);
+    s.auth = AuthMethod::Approle;
+    s.role_id = Some(role_id);
+    let mut env = BTreeMap::new();
+    env.insert("VAULT_SECRET_ID".to_owned(), secret_id);
+    (s, env)
+}
+
+/// The failure of failed `answers` (which carry no results then); panics on success.
+pub fn failure(answers: &VaultAnswers) -> &VaultFailure {
+    match &answers.status {
+        VaultStatus::Failed { error } => {
+            eprintln!("failure: {error:?}");
+            assert!(
+                answers.results.is_empty(),
+                "a failed exchange returns no results"
+            );
+            error
+        }
+        other => panic!("expected a failure, got {other:?}"),
     }
 }
 

@@ -53,22 +53,7 @@ pub fn fixed_responder(status: &'static str, body: &'static str) -> (u16, Arc<At
 
 /// Reads one request's head and body (by Content-Length); false at end of stream.
 fn read_request(stream: &mut TcpStream) -> bool {
-    let mut head = Vec::new();
-    let mut byte = [0u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        match stream.read(&mut byte) {
-            Ok(1) => head.push(byte[0]),
-            _ => return false,
-        }
-    }
-    let text = String::from_utf8_lossy(&head).to_lowercase();
-    let length: usize = text
-        .lines()
-        .find_map(|l| l.strip_prefix("content-length:"))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0u8; length];
-    stream.read_exact(&mut body).is_ok()
+    read_raw_request(stream).is_some()
 }
 
 /// A TCP proxy to `127.0.0.1:upstream` that sleeps `delay` before forwarding each chunk the

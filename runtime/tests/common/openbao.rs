@@ -70,6 +70,9 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// The policy that reads the default layout (`secret/dbstack/*`).
+pub const READ_DBSTACK: &str = r#"path "secret/data/dbstack/*" { capabilities = ["read"] }"#;
+
 /// A running `bao server -dev`.
 #[derive(Debug)]
 pub struct OpenBao {
@@ -260,6 +263,27 @@ impl OpenBao {
         }
         let refs: Vec<&str> = args.iter().map(String::as_str).collect();
         self.ok(&refs)
+    }
+
+    /// Enables AppRole and writes its role `role` with `fields` (`token_policies=...`, ...);
+    /// returns the role's id and a new secret id (carrying the sentinel).
+    pub fn approle(&self, role: &str, fields: &[&str]) -> (String, String) {
+        self.ok(&["auth", "enable", "approle"]);
+        let path = format!("auth/approle/role/{role}");
+        let mut args = vec!["write", path.as_str()];
+        args.extend_from_slice(fields);
+        self.ok(&args);
+        let role_id = self.ok(&["read", "-field=role_id", &format!("{path}/role-id")]);
+        (role_id, self.approle_secret_id(role))
+    }
+
+    /// Policy `dbstack-read` ([`READ_DBSTACK`]) and an AppRole role `role` holding it (and
+    /// `fields`); returns the role's id and a secret id.
+    pub fn dbstack_reader_approle(&self, role: &str, fields: &[&str]) -> (String, String) {
+        self.policy("dbstack-read", READ_DBSTACK);
+        let mut all = vec!["token_policies=dbstack-read"];
+        all.extend_from_slice(fields);
+        self.approle(role, &all)
     }
 
     /// A new AppRole secret id for `role` (mounted at `approle`), carrying the sentinel.
