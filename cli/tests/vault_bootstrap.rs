@@ -505,6 +505,34 @@ fn approle_bootstrap_of_a_fresh_server() {
         "{text}"
     );
 
+    // --from-env reads the environment as `dbstack resolve` does: RAGFLOW_API_KEY from
+    // RAGFLOW_API_KEY_FILE (less its newline), the RocketMQ keys from an --env-file. The same
+    // values as stored: no change, and still all four KV secrets planned (14 objects).
+    let key_file = dir.path().join("ragflow-api-key");
+    std::fs::write(&key_file, format!("{RF_KEY_2}\n")).unwrap();
+    let env_file = dir.path().join("rocketmq.env");
+    std::fs::write(
+        &env_file,
+        format!("ROCKETMQ_ACCESS_KEY={MQ_ACCESS}\nROCKETMQ_SECRET_KEY='{MQ_SECRET}'\n"),
+    )
+    .unwrap();
+    let (key_path, env_path) = (
+        key_file.display().to_string(),
+        env_file.display().to_string(),
+    );
+    let from_files = [
+        ("SUPABASE_DB_HOST", "127.0.0.1"),
+        ("SUPABASE_DB_PORT", "5432"),
+        ("SUPABASE_DB_SSLMODE", "disable"),
+        ("DRAGONFLY_URL", DF_URL),
+        ("RAGFLOW_API_KEY_FILE", key_path.as_str()),
+    ];
+    let mut with_files = with_env.clone();
+    with_files.extend(["--env-file", env_path.as_str()]);
+    let (out, text) = bootstrap_env(&bao, &token, &with_files, &from_files);
+    assert!(out.status.success(), "{text}");
+    assert!(text.contains("no change, all 14 objects"), "{text}");
+
     // The application logs in with AppRole and resolves in production.
     let secret_id = bao.approle_secret_id("dbstack");
     let env = [

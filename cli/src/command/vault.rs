@@ -7,7 +7,7 @@ use dbstack_core::bootstrap::{self, AuthSetup, BootstrapError, BootstrapSpec, Tt
 use dbstack_core::catalog::ServiceKind;
 use dbstack_core::url::DatabaseConfig;
 use dbstack_core::Stack;
-use dbstack_runtime::inputs::{kube_facts, stack_source, SERVICE_ACCOUNT_DIR};
+use dbstack_runtime::inputs::{kube_facts, stack_source, Environment, SERVICE_ACCOUNT_DIR};
 
 use super::common::env_or_exit;
 use dbstack_runtime::vault::admin;
@@ -100,6 +100,10 @@ struct BootstrapArgs {
     /// With --from-env: replace KV secrets that hold other values (refused otherwise).
     #[arg(long, requires = "from_env")]
     overwrite: bool,
+    /// With --from-env: read variables from a `.env` file too (repeatable; the environment beats
+    /// every file). `X_FILE` variables are read as `dbstack resolve` reads them.
+    #[arg(long = "env-file", value_name = "PATH", requires = "from_env")]
+    env_file: Vec<String>,
     /// Print the plan of changes; write nothing.
     #[arg(long)]
     dry_run: bool,
@@ -159,7 +163,19 @@ fn bootstrap_command(args: &BootstrapArgs) -> i32 {
             return e.exit_code();
         }
     };
-    let spec = match spec(args, &stack, &env) {
+    // What --from-env writes: the environment as `dbstack resolve` sees it (env files, X_FILE).
+    let from_env = if args.from_env {
+        match Environment::gather(env.clone(), &args.env_file) {
+            Ok(environment) => Some(environment.vars),
+            Err(e) => {
+                output::error_line(&e.to_string());
+                return e.exit_code();
+            }
+        }
+    } else {
+        None
+    };
+    let spec = match spec(args, &stack, &env, from_env.as_ref()) {
         Ok(s) => s,
         Err(e) => return fail(&e),
     };
@@ -197,6 +213,7 @@ fn spec<'a>(
     args: &BootstrapArgs,
     stack: &'a Stack,
     env: &'a std::collections::BTreeMap<String, String>,
+    from_env: Option<&'a std::collections::BTreeMap<String, String>>,
 ) -> Result<BootstrapSpec<'a>, BootstrapError> {
     let input = |source: &str, message: String| BootstrapError::Input {
         source_name: source.to_owned(),
@@ -282,7 +299,7 @@ fn spec<'a>(
             creds: bootstrap::ttl_arg("--creds-ttl", &args.creds_ttl)?,
             creds_max: bootstrap::ttl_arg("--creds-max-ttl", &args.creds_max_ttl)?,
         },
-        from_env: args.from_env.then_some(env),
+        from_env,
         overwrite: args.overwrite,
     })
 }
