@@ -42,6 +42,18 @@ def clean_env(**extra: str) -> dict[str, str]:
     return env
 
 
+def pg_env(names: tuple[str, str], **extra: str) -> dict[str, str]:
+    """A development environment on the two PostgreSQL databases of the `pg_databases` fixture."""
+    app, agent = names
+    return clean_env(
+        DBSTACK_PROFILE="development",
+        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{app}",
+        AGENT_DB_URL=f"postgres://postgres@127.0.0.1:5432/{agent}",
+        REDIS_URL="redis://127.0.0.1:6379/0",
+        **extra,
+    )
+
+
 def manage(*args: str, env: dict[str, str], check: bool = True) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
         [sys.executable, "manage.py", *args], cwd=PROJECT, env=env, capture_output=True, text=True, timeout=300

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 import dbstack
-from conftest import PROJECT, clean_env, manage, secret
+from conftest import PROJECT, clean_env, manage, pg_env, secret
 
 # Test secrets carry the sentinel (tests/sentinel.txt, scripts/sentinel.py).
 FILE_PW = secret("file-pw")
@@ -25,17 +25,6 @@ LOCAL_PW = secret("local-pw")
 # A folder whose `django` package cannot be imported: the script then runs as it does where
 # only `dbstack` is installed (the import fails the same way; nothing else is replaced).
 NO_DJANGO = """raise ImportError("No module named 'django' (dbstack's test: Django is not installed here)")\n"""
-
-
-def pg_env(names: tuple[str, str], **extra: str) -> dict[str, str]:
-    app, agent = names
-    return clean_env(
-        DBSTACK_PROFILE="development",
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{app}",
-        AGENT_DB_URL=f"postgres://postgres@127.0.0.1:5432/{agent}",
-        REDIS_URL="redis://127.0.0.1:6379/0",
-        **extra,
-    )
 
 
 def without_django(env: dict[str, str], tmp_path: Path) -> dict[str, str]:

@@ -7,21 +7,10 @@ import json
 
 import django
 
-from conftest import clean_env, manage, mysql_connect, mysql_tables, pg_connect, pg_tables
+from conftest import clean_env, manage, mysql_connect, mysql_tables, pg_connect, pg_env, pg_tables
 
 AGENT_TABLES = {"python_agent_agentrun", "python_agent_agentmessage"}
 DEFAULT_TABLES = {"notes_note", "auth_user", "auth_group", "auth_permission", "django_content_type"}
-
-
-def pg_env(names: tuple[str, str], **extra: str) -> dict[str, str]:
-    app, agent = names
-    return clean_env(
-        DBSTACK_PROFILE="development",
-        DATABASE_URL=f"postgres://postgres@127.0.0.1:5432/{app}",
-        AGENT_DB_URL=f"postgres://postgres@127.0.0.1:5432/{agent}",
-        REDIS_URL="redis://127.0.0.1:6379/0",
-        **extra,
-    )
 
 
 def test_django_is_5_2() -> None:
