@@ -8,9 +8,10 @@ use std::process::{Command, Output};
 #[path = "../../tests/sentinel.rs"]
 mod sentinel;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
+// The checker's own test helpers: the repository's root and a recursive copy.
+#[path = "../../infra/tests/common/mod.rs"]
+mod infra_common;
+use infra_common::{copy_dir, repo};
 
 fn dbstack(args: &[&str], cwd: &Path) -> Output {
     let out = Command::new(env!("CARGO_BIN_EXE_dbstack"))
@@ -21,19 +22,6 @@ fn dbstack(args: &[&str], cwd: &Path) -> Output {
     // For the sentinel check (scripts/sentinel.py): what check-infra printed.
     sentinel::record("check-infra", args, &out.stdout, &out.stderr);
     out
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for entry in std::fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.path().is_dir() {
-            copy_dir(&entry.path(), &target);
-        } else {
-            std::fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// A fresh copy of both trees under the target's temp folder.
