@@ -52,10 +52,28 @@ pub fn read_text(path: &Path, max: u64) -> Result<String, ReadError> {
     String::from_utf8(read_bytes(path, max)?).map_err(|_| ReadError::NotUtf8)
 }
 
+/// [`read_text`], `None` when nothing is at `path` (a missing namespace or token file).
+pub fn read_text_if_any(path: &Path, max: u64) -> Result<Option<String>, ReadError> {
+    match read_text(path, max) {
+        Err(ReadError::Io(_)) if !path.exists() => Ok(None),
+        read => read.map(Some),
+    }
+}
+
+impl From<std::io::Error> for ReadError {
+    fn from(e: std::io::Error) -> ReadError {
+        ReadError::Io(e.to_string())
+    }
+}
+
 /// Reads the regular file at `path`, at most `max` bytes.
 pub fn read_bytes(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
-    let file = open(path)?;
-    let meta = file.metadata().map_err(|e| ReadError::Io(e.to_string()))?;
+    let mut options = std::fs::OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
+    let file = options.open(path)?;
+    let meta = file.metadata()?;
     let kind = meta.file_type();
     if !kind.is_file() {
         return Err(ReadError::NotRegular(describe(&kind)));
@@ -65,45 +83,25 @@ pub fn read_bytes(path: &Path, max: u64) -> Result<Vec<u8>, ReadError> {
     }
     let mut out = Vec::with_capacity(usize::try_from(meta.len()).unwrap_or(0));
     // The size can change after fstat (a file being written): read one byte past the limit.
-    file.take(max.saturating_add(1))
-        .read_to_end(&mut out)
-        .map_err(|e| ReadError::Io(e.to_string()))?;
+    file.take(max.saturating_add(1)).read_to_end(&mut out)?;
     if out.len() as u64 > max {
         return Err(ReadError::TooLarge(max));
     }
     Ok(out)
 }
 
-#[cfg(unix)]
-fn open(path: &Path) -> Result<std::fs::File, ReadError> {
-    use std::os::unix::fs::OpenOptionsExt;
-    std::fs::OpenOptions::new()
-        .read(true)
-        .custom_flags(libc::O_NONBLOCK)
-        .open(path)
-        .map_err(|e| ReadError::Io(e.to_string()))
-}
-
-#[cfg(not(unix))]
-fn open(path: &Path) -> Result<std::fs::File, ReadError> {
-    std::fs::File::open(path).map_err(|e| ReadError::Io(e.to_string()))
-}
-
 fn describe(kind: &std::fs::FileType) -> &'static str {
     #[cfg(unix)]
     {
         use std::os::unix::fs::FileTypeExt;
-        if kind.is_fifo() {
-            return "a FIFO (named pipe)";
-        }
-        if kind.is_char_device() {
-            return "a character device";
-        }
-        if kind.is_block_device() {
-            return "a block device";
-        }
-        if kind.is_socket() {
-            return "a socket";
+        let special = [
+            (kind.is_fifo(), "a FIFO (named pipe)"),
+            (kind.is_char_device(), "a character device"),
+            (kind.is_block_device(), "a block device"),
+            (kind.is_socket(), "a socket"),
+        ];
+        if let Some((_, what)) = special.into_iter().find(|(is, _)| *is) {
+            return what;
         }
     }
     if kind.is_dir() {

@@ -5,7 +5,6 @@ use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::Path;
-use std::rc::Rc;
 
 use dbstack_core::DiagnosticKind;
 use dbstack_core::{Inputs, KubeFacts, StackSource};
@@ -73,50 +72,40 @@ impl InputError {
             InputError::EnvFile { .. } | InputError::EnvFileLine { .. } => {
                 DiagnosticKind::InvalidEnvFile
             }
+            // The service-account namespace file: a fact of the environment that cannot be read.
             InputError::SecretFile { .. }
             | InputError::BothSet { .. }
-            | InputError::NotUtf8 { .. } => DiagnosticKind::InvalidVariable,
-            // The service-account namespace file: a fact of the environment that cannot be read.
-            InputError::File { .. } => DiagnosticKind::InvalidVariable,
+            | InputError::NotUtf8 { .. }
+            | InputError::File { .. } => DiagnosticKind::InvalidVariable,
         }
     }
 
     pub fn source_name(&self) -> String {
         match self {
-            InputError::StackFile { path, .. } | InputError::EnvFile { path, .. } => path.clone(),
+            InputError::StackFile { path, .. }
+            | InputError::EnvFile { path, .. }
+            | InputError::File { path, .. } => path.clone(),
             InputError::EnvFileLine { path, line, .. } => format!("{path}:{line}"),
-            InputError::SecretFile { variable, .. } => variable.clone(),
-            InputError::BothSet { variable, .. } => variable.clone(),
-            InputError::File { path, .. } => path.clone(),
+            InputError::SecretFile { variable, .. } | InputError::BothSet { variable, .. } => {
+                variable.clone()
+            }
             InputError::NotUtf8 { name } => name.clone(),
         }
     }
-}
-
-/// Reads a regular file of at most `limit` bytes through the runtime's one bounded reader
-/// ([`crate::fs`]): a FIFO, a device (`/dev/zero`) or a directory is refused before anything
-/// is read (a FIFO without a writer too: it is opened without blocking), and a file that grows
-/// past the limit while it is read is refused too. Symbolic links are followed (Kubernetes
-/// mounts Secrets and ConfigMaps through them).
-pub fn read_bounded(path: &Path, limit: u64) -> Result<Vec<u8>, String> {
-    crate::fs::read_bytes(path, limit).map_err(|e| e.to_string())
 }
 
 /// Reads the Kubernetes facts from `dir` (normally [`SERVICE_ACCOUNT_DIR`]). A missing
 /// namespace file is no namespace; one that cannot be read (a FIFO, too large) is an error.
 pub fn kube_facts(dir: &Path) -> Result<KubeFacts, InputError> {
     let path = dir.join("namespace");
-    let namespace_file = match crate::fs::read_text(&path, crate::fs::MAX_TOKEN_FILE) {
-        Ok(text) => Some(text.trim().to_owned()).filter(|s| !s.is_empty()),
-        Err(crate::fs::ReadError::Io(_)) if !path.exists() => None,
-        Err(e) => {
-            return Err(InputError::File {
-                path: path.display().to_string(),
-                what: "the service-account namespace file",
-                reason: e.to_string(),
-            })
-        }
-    };
+    let namespace_file = crate::fs::read_text_if_any(&path, crate::fs::MAX_TOKEN_FILE)
+        .map_err(|e| InputError::File {
+            path: path.display().to_string(),
+            what: "the service-account namespace file",
+            reason: e.to_string(),
+        })?
+        .map(|text| text.trim().to_owned())
+        .filter(|s| !s.is_empty());
     Ok(KubeFacts {
         token_present: dir.join("token").is_file(),
         namespace_file,
@@ -289,29 +278,22 @@ impl Environment {
             vars: env,
             ..Environment::default()
         };
-        let mut from_files: BTreeMap<String, (String, Origin)> = BTreeMap::new();
         for path in env_files {
-            match read_env_file(path)? {
-                Some(entries) => {
-                    for (key, value, line) in entries {
-                        let origin = Origin::EnvFile {
-                            path: path.clone(),
-                            line,
-                        };
-                        from_files.insert(key, (value, origin));
-                    }
-                }
-                None => out.warnings.push(Warning {
+            let Some(entries) = read_env_file(path)? else {
+                out.warnings.push(Warning {
                     code: "env_file_missing".into(),
                     message: format!("env file `{path}` does not exist; nothing read from it"),
                     source: Some(path.clone()),
-                }),
-            }
-        }
-        for (key, (value, origin)) in from_files {
-            if !out.vars.contains_key(&key) {
-                out.vars.insert(key.clone(), value);
-                out.origins.insert(key, origin);
+                });
+                continue;
+            };
+            for (key, value, line) in entries {
+                // Not set by the environment: unset, or set by an earlier file.
+                if out.origins.contains_key(&key) || !out.vars.contains_key(&key) {
+                    let path = path.clone();
+                    out.vars.insert(key.clone(), value);
+                    out.origins.insert(key, Origin::EnvFile { path, line });
+                }
             }
         }
         let file_vars: Vec<(String, String, String)> = out
@@ -390,21 +372,20 @@ pub type EnvEntry = (String, String, usize);
 
 /// The content of the file an `X_FILE` variable names, less one trailing newline.
 fn read_secret_file(variable: &str, path: &str) -> Result<String, InputError> {
-    let error = |reason: String| InputError::SecretFile {
-        variable: variable.to_owned(),
-        path: path.to_owned(),
-        reason,
-    };
-    let bytes = read_bounded(Path::new(path), MAX_SECRET_FILE_BYTES).map_err(error)?;
-    let mut text =
-        String::from_utf8(bytes).map_err(|_| error("the content is not UTF-8 text".into()))?;
-    if text.ends_with('\n') {
-        text.pop();
-        if text.ends_with('\r') {
-            text.pop();
+    let text = crate::fs::read_text(Path::new(path), MAX_SECRET_FILE_BYTES).map_err(|e| {
+        InputError::SecretFile {
+            variable: variable.to_owned(),
+            path: path.to_owned(),
+            reason: match e {
+                crate::fs::ReadError::NotUtf8 => "the content is not UTF-8 text".into(),
+                e => e.to_string(),
+            },
         }
-    }
-    Ok(text)
+    })?;
+    let text = text
+        .strip_suffix('\n')
+        .map_or(&*text, |t| t.strip_suffix('\r').unwrap_or(t));
+    Ok(text.to_owned())
 }
 
 /// The entries of an env file, `(key, value, line)` in file order; `None` when it does not
@@ -413,15 +394,15 @@ fn read_secret_file(variable: &str, path: &str) -> Result<String, InputError> {
 /// it starts. A malformed entry is an error at its line, never showing the line's text (it
 /// may hold a secret).
 pub fn read_env_file(path: &str) -> Result<Option<Vec<EnvEntry>>, InputError> {
-    let bytes = match read_bounded(Path::new(path), MAX_ENV_FILE_BYTES) {
+    let bytes = match crate::fs::read_bytes(Path::new(path), MAX_ENV_FILE_BYTES) {
         Ok(bytes) => bytes,
         Err(_) if !Path::new(path).exists() && Path::new(path).symlink_metadata().is_err() => {
             return Ok(None)
         }
-        Err(reason) => {
+        Err(e) => {
             return Err(InputError::EnvFile {
                 path: path.to_owned(),
-                reason,
+                reason: e.to_string(),
             })
         }
     };
@@ -447,11 +428,11 @@ pub fn read_env_file(path: &str) -> Result<Option<Vec<EnvEntry>>, InputError> {
 fn parse_env_text(text: &str) -> Result<Vec<EnvEntry>, usize> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines: Vec<&str> = text.split('\n').collect();
-    let started = Rc::new(Cell::new(0usize));
+    let started = Cell::new(0usize);
     let reader = LineReader {
         rest: text.as_bytes(),
         at_line_start: true,
-        started: Rc::clone(&started),
+        started: &started,
     };
     let mut out = Vec::new();
     let mut boundary = 0usize;
@@ -499,7 +480,7 @@ fn defines(line: &str, key: &str) -> bool {
 struct LineReader<'a> {
     rest: &'a [u8],
     at_line_start: bool,
-    started: Rc<Cell<usize>>,
+    started: &'a Cell<usize>,
 }
 
 impl Read for LineReader<'_> {

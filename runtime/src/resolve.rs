@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use dbstack_core::vault::{VaultAnswers, VaultPlan};
+use dbstack_core::vault::{VaultAnswers, VaultFailure, VaultPlan};
 use dbstack_core::Diagnostic;
 use dbstack_core::{Inputs, Resolution, ResolveError};
 
@@ -89,12 +89,16 @@ pub fn resolve_kept(
     options: ResolveOptions,
     log: LogSink,
 ) -> Result<(Resolved, Option<Keeper>), RuntimeError> {
-    let keeper_options =
-        KeeperOptions::from_env(&env).map_err(|f| ResolveError::InvalidVariable {
-            name: f.source,
-            reason: f.message,
-        })?;
+    let keeper_options = KeeperOptions::from_env(&env).map_err(invalid_variable)?;
     resolve_with(env, options, Some((keeper_options, log)))
+}
+
+/// A keeper setting that cannot be used, as the resolution error about its variable.
+fn invalid_variable(f: VaultFailure) -> ResolveError {
+    ResolveError::InvalidVariable {
+        name: f.source,
+        reason: f.message,
+    }
 }
 
 fn resolve_with(
@@ -140,10 +144,7 @@ fn resolve_with(
             keeper_options,
             log,
         )
-        .map_err(|f| ResolveError::InvalidVariable {
-            name: f.source,
-            reason: f.message,
-        })?,
+        .map_err(invalid_variable)?,
         _ => None,
     };
     Ok((

@@ -9,19 +9,19 @@
 //! executed by the same vaultrs client, because the diff needs the raw answer and vaultrs
 //! has no MySQL connection request.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 
 use dbstack_core::bootstrap::{Action, BootstrapError, Change, Step, StepKind};
 use dbstack_core::vault::{VaultFailure, VaultSettings};
 use rustify::enums::RequestMethod;
 use serde_json::{json, Map, Value};
-use vaultrs::api::EndpointResult;
-use vaultrs::client::{Client as _, VaultClient};
-use vaultrs::error::ClientError;
+use vaultrs::api::sys::requests::EnableEngineRequest;
+use vaultrs::client::VaultClient;
 
 use super::client::{Raw, Refusal};
 use super::failure::{self, kind, Target};
-use super::{auth, client, with_retries, Budget};
+use super::{client, with_retries, Budget};
 
 /// What a bootstrap run did (or, in a dry run, would do).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +39,12 @@ pub enum AdminError {
     Bootstrap(#[from] BootstrapError),
     #[error("{}", .0.message)]
     Vault(VaultFailure),
+}
+
+impl From<VaultFailure> for AdminError {
+    fn from(failure: VaultFailure) -> AdminError {
+        AdminError::Vault(failure)
+    }
 }
 
 impl AdminError {
@@ -72,18 +78,7 @@ pub fn bootstrap(
     role_id_path: Option<&str>,
     dry_run: bool,
 ) -> Result<Outcome, AdminError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| {
-            AdminError::Vault(failure::failure(
-                kind::CONFIG,
-                "tokio",
-                None,
-                format!("cannot start the async runtime: {e}"),
-            ))
-        })?;
-    runtime.block_on(bootstrap_async(settings, env, steps, role_id_path, dry_run))
+    super::runtime()?.block_on(bootstrap_async(settings, env, steps, role_id_path, dry_run))
 }
 
 /// Logs in with the administrator's token (`VAULT_TOKEN`, else `~/.vault-token`; checked
@@ -95,12 +90,8 @@ pub async fn bootstrap_async(
     role_id_path: Option<&str>,
     dry_run: bool,
 ) -> Result<Outcome, AdminError> {
-    let mut client = client::build(settings).map_err(AdminError::Vault)?;
     let budget = Budget::new(settings);
-    let login = auth::login(&mut client, settings, env, &budget)
-        .await
-        .map_err(AdminError::Vault)?;
-    client.set_token(login.token.expose());
+    let (client, _) = super::connect(settings, env, &budget).await?;
     let admin = Admin {
         client: &client,
         settings,
@@ -122,17 +113,14 @@ pub async fn bootstrap_async(
                 .read(&format!("sys/policy/{name}"))
                 .await?
                 .map(|v| json!({ "rules": v.get("rules").cloned().unwrap_or(Value::Null) })),
-            StepKind::Object { .. } | StepKind::Existing { .. } | StepKind::Secret { .. } => {
-                let path = step.path();
-                let parent_is_new = step
-                    .parent_mount()
-                    .is_some_and(|m| created_mounts.iter().any(|c| c == m));
-                if parent_is_new {
-                    None
-                } else {
-                    admin.read(&path).await?.map(Value::Object)
-                }
+            // An object, secret or existing item: nothing yet under a mount this run creates.
+            _ if created_mounts
+                .iter()
+                .any(|c| Some(c.as_str()) == step.parent_mount()) =>
+            {
+                None
             }
+            _ => admin.read(&step.path()).await?.map(Value::Object),
         };
         let action = step.diff(current.as_ref())?;
         if let (StepKind::Mount { auth, path, .. }, Action::Create) = (&step.kind, &action) {
@@ -150,28 +138,24 @@ pub async fn bootstrap_async(
     }
 
     // Write phase.
-    if !dry_run {
-        for (step, change) in steps.iter().zip(&changes) {
-            if change.action != Action::Unchanged {
-                admin.write_step(step).await?;
-            }
-        }
+    let differs = |(_, change): &(&Step, &Change)| !dry_run && change.action != Action::Unchanged;
+    for (step, _) in steps.iter().zip(&changes).filter(differs) {
+        admin.write_step(step).await?;
     }
 
     // The AppRole role id, for the operator to hand to the application.
-    let mut role_id = None;
-    if let Some(path) = role_id_path {
-        let role_path = path.trim_end_matches("/role-id");
-        let role_is_new = changes
+    let created = |path: &str| {
+        changes
             .iter()
-            .any(|c| c.path == role_path && c.action == Action::Create);
-        if !dry_run || !role_is_new {
-            role_id = admin
-                .read(path)
-                .await?
-                .and_then(|v| v.get("role_id").and_then(Value::as_str).map(str::to_owned));
-        }
-    }
+            .any(|c| c.path == path && c.action == Action::Create)
+    };
+    let role_id = match role_id_path {
+        Some(path) if !dry_run || !created(path.trim_end_matches("/role-id")) => admin
+            .read(path)
+            .await?
+            .and_then(|v| v.get("role_id").and_then(Value::as_str).map(str::to_owned)),
+        _ => None,
+    };
     Ok(Outcome { changes, role_id })
 }
 
@@ -182,11 +166,37 @@ struct Admin<'a> {
 }
 
 impl Admin<'_> {
+    /// One request about `path`, with the retry policy.
+    async fn call<T, Fut>(
+        &self,
+        path: &str,
+        attempt: impl FnMut() -> Fut,
+    ) -> Result<T, VaultFailure>
+    where
+        Fut: Future<Output = Result<T, Refusal>>,
+    {
+        let target = Target {
+            addr: &self.settings.addr,
+            api_path: path,
+            source: path,
+            auth: false,
+        };
+        with_retries(&target, self.budget, attempt).await
+    }
+
     /// `GET /v1/<path>`: the answer's `data`; `None` on 404 or an answer without data (an
-    /// auth method not configured yet).
+    /// auth method not configured yet). A GET through vaultrs' client, keeping the envelope
+    /// so that "no data" is `None` (vaultrs' `exec_with_result` makes it an error).
     async fn read(&self, path: &str) -> Result<Option<Map<String, Value>>, AdminError> {
-        let target = self.target(path);
-        match with_retries(&target, self.budget, || raw_read(self.client, path)).await {
+        let get = || async {
+            let endpoint = Raw {
+                method: RequestMethod::GET,
+                path: path.to_owned(),
+                body: None,
+            };
+            Ok(client::envelope(&client::exec(self.client, endpoint).await?)?.data)
+        };
+        match self.call(path, get).await {
             Ok(None) => Ok(None),
             Ok(Some(Value::Object(data))) => Ok(Some(data)),
             Ok(Some(_)) => Err(AdminError::Vault(failure::failure(
@@ -204,9 +214,8 @@ impl Admin<'_> {
     }
 
     /// `POST /v1/<path>` with a JSON body.
-    async fn write(&self, path: &str, body: Value) -> Result<(), AdminError> {
-        let target = self.target(path);
-        with_retries(&target, self.budget, || async {
+    async fn write(&self, path: &str, body: Value) -> Result<(), VaultFailure> {
+        self.call(path, || async {
             let endpoint = Raw {
                 method: RequestMethod::POST,
                 path: path.to_owned(),
@@ -215,10 +224,9 @@ impl Admin<'_> {
             client::exec(self.client, endpoint).await.map(|_| ())
         })
         .await
-        .map_err(AdminError::Vault)
     }
 
-    async fn write_step(&self, step: &Step) -> Result<(), AdminError> {
+    async fn write_step(&self, step: &Step) -> Result<(), VaultFailure> {
         let step_path = step.path();
         match &step.kind {
             StepKind::Mount {
@@ -227,16 +235,15 @@ impl Admin<'_> {
                 engine,
                 options,
             } => {
-                let target = self.target(&step_path);
-                let options: std::collections::HashMap<String, String> = options
+                let options: HashMap<String, String> = options
                     .iter()
                     .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_owned()))
                     .collect();
-                with_retries(&target, self.budget, || async {
+                self.call(&step_path, || async {
                     let done = if *auth {
                         vaultrs::sys::auth::enable(self.client, path, engine, None).await
                     } else {
-                        let mut opts = vaultrs::api::sys::requests::EnableEngineRequest::builder();
+                        let mut opts = EnableEngineRequest::builder();
                         if !options.is_empty() {
                             opts.options(options.clone());
                         }
@@ -246,50 +253,20 @@ impl Admin<'_> {
                     done.map_err(Refusal::from)
                 })
                 .await
-                .map_err(AdminError::Vault)
             }
             StepKind::Policy { name, text } => {
-                let target = self.target(&step_path);
-                with_retries(&target, self.budget, || async {
-                    vaultrs::sys::policy::set(self.client, name, text)
-                        .await
+                let set = || async {
+                    (vaultrs::sys::policy::set(self.client, name, text).await)
                         .map_err(Refusal::from)
-                })
-                .await
-                .map_err(AdminError::Vault)
+                };
+                self.call(&step_path, set).await
             }
             StepKind::Object { path, body, .. } => {
                 self.write(path, Value::Object(body.clone())).await
             }
-            StepKind::Secret { data, .. } => {
-                self.write(&step.path(), json!({ "data": data })).await
-            }
+            StepKind::Secret { data, .. } => self.write(&step_path, json!({ "data": data })).await,
             // Never written: its diff is `Unchanged` or an error.
             StepKind::Existing { .. } => Ok(()),
         }
     }
-
-    fn target<'p>(&'p self, path: &'p str) -> Target<'p> {
-        Target {
-            addr: &self.settings.addr,
-            api_path: path,
-            source: path,
-            auth: false,
-        }
-    }
-}
-
-/// A GET through vaultrs' client, keeping the envelope so that "no data" is `None` (vaultrs'
-/// `exec_with_result` makes it an error).
-async fn raw_read(client: &VaultClient, path: &str) -> Result<Option<Value>, Refusal> {
-    let endpoint = Raw {
-        method: RequestMethod::GET,
-        path: path.to_owned(),
-        body: None,
-    };
-    let answer = client::exec(client, endpoint).await?;
-    let envelope = answer
-        .wrap::<EndpointResult<Value>>()
-        .map_err(|source| Refusal::from(ClientError::RestClientError { source }))?;
-    Ok(envelope.data)
 }

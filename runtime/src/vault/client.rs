@@ -19,39 +19,28 @@ pub(crate) fn build(settings: &VaultSettings) -> Result<VaultClient, VaultFailur
     let _ = rustls::crypto::ring::default_provider().install_default();
 
     let addr = settings.addr.as_str();
+    let from = &settings.addr_source;
+    let config = |source: &str, message| failure::failure(kind::CONFIG, source, None, message);
     let url = reqwest::Url::parse(addr).map_err(|e| {
-        failure::failure(
-            kind::CONFIG,
-            settings.addr_source.clone(),
-            None,
-            format!(
-                "vault address `{addr}` from {} is not a url: {e}",
-                settings.addr_source
-            ),
+        config(
+            from,
+            format!("vault address `{addr}` from {from} is not a url: {e}"),
         )
     })?;
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(failure::failure(
-            kind::CONFIG,
-            settings.addr_source.clone(),
-            None,
-            format!(
-                "vault address `{addr}` from {} must start with http:// or https://",
-                settings.addr_source
-            ),
-        ));
+        let message =
+            format!("vault address `{addr}` from {from} must start with http:// or https://");
+        return Err(config(from, message));
     }
     if let Some(path) = &settings.cacert {
         // vaultrs reads the file itself (unbounded, blocking): check it is a regular file of
         // at most 4 MiB first.
-        if let Err(e) = crate::fs::read_bytes(std::path::Path::new(path), crate::fs::MAX_CA_FILE) {
-            return Err(failure::failure(
-                kind::CONFIG,
-                path.clone(),
-                None,
+        crate::fs::read_bytes(std::path::Path::new(path), crate::fs::MAX_CA_FILE).map_err(|e| {
+            config(
+                path,
                 format!("cannot read the CA certificate `{path}` from VAULT_CACERT: {e}"),
-            ));
-        }
+            )
+        })?;
     }
     let mut builder = VaultClientSettingsBuilder::default();
     builder
@@ -63,10 +52,8 @@ pub(crate) fn build(settings: &VaultSettings) -> Result<VaultClient, VaultFailur
         .timeout(Some(Duration::from_millis(settings.timeout_ms.max(1))))
         .namespace(settings.namespace.clone().filter(|n| !n.is_empty()));
     let client_settings = builder.build().map_err(|e| {
-        failure::failure(
-            kind::CONFIG,
-            settings.addr_source.clone(),
-            None,
+        config(
+            from,
             format!("cannot configure the vault client for `{addr}`: {e}"),
         )
     })?;
@@ -77,7 +64,7 @@ pub(crate) fn build(settings: &VaultSettings) -> Result<VaultClient, VaultFailur
             source: addr,
             auth: false,
         };
-        classify(&e, &target).failure
+        classify(&e, &target)
     })
 }
 
@@ -103,16 +90,9 @@ impl From<ClientError> for Refusal {
 pub(crate) const MAX_BODY: usize = 1024 * 1024;
 
 /// An answer longer than [`MAX_BODY`].
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
+#[error("the answer is larger than {MAX_BODY} bytes")]
 pub(crate) struct BodyTooLarge;
-
-impl std::fmt::Display for BodyTooLarge {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "the answer is larger than {MAX_BODY} bytes")
-    }
-}
-
-impl std::error::Error for BodyTooLarge {}
 
 /// vaultrs' HTTP client, seen through a wrapper that reads the body itself: at most
 /// [`MAX_BODY`] bytes; an error answer scrubbed of every form of what the request carried
@@ -158,11 +138,6 @@ impl rustify::client::Client for Observed<'_> {
         {
             let _ = self.retry_after.set(wait);
         }
-        let status = response.status();
-        let mut answer = http::Response::builder().status(status.as_u16());
-        for (name, value) in response.headers() {
-            answer = answer.header(name, value);
-        }
         let too_large = || HttpError::ResponseError {
             source: BodyTooLarge.into(),
         };
@@ -172,7 +147,10 @@ impl rustify::client::Client for Observed<'_> {
         {
             return Err(too_large());
         }
-        let mut body = Vec::new();
+        let mut answer = http::Response::new(Vec::new());
+        *answer.status_mut() = response.status();
+        *answer.headers_mut() = response.headers().clone();
+        let body = answer.body_mut();
         while let Some(chunk) = response
             .chunk()
             .await
@@ -183,13 +161,11 @@ impl rustify::client::Client for Observed<'_> {
             }
             body.extend_from_slice(&chunk);
         }
-        if !status.is_success() && !secrets.is_empty() {
-            let text = String::from_utf8_lossy(&body);
-            body = dbstack_core::scrub(&text, &secrets).into_bytes();
+        if !answer.status().is_success() && !secrets.is_empty() {
+            let text = String::from_utf8_lossy(answer.body());
+            *answer.body_mut() = dbstack_core::scrub(&text, &secrets).into_bytes();
         }
-        answer
-            .body(body)
-            .map_err(|e| HttpError::ResponseError { source: e.into() })
+        Ok(answer)
     }
 }
 
@@ -246,29 +222,33 @@ pub(crate) async fn exec<E: Endpoint>(
     })
 }
 
+/// The envelope of a Vault answer (`data`, `auth`, the lease).
+pub(crate) fn envelope<T>(
+    answer: &EndpointResult<T>,
+) -> Result<vaultrs::api::EndpointResult<T>, Refusal>
+where
+    T: serde::de::DeserializeOwned + Send + Sync,
+{
+    answer
+        .wrap::<vaultrs::api::EndpointResult<T>>()
+        .map_err(|source| Refusal::from(ClientError::RestClientError { source }))
+}
+
 /// The data of a Vault answer (`{"data": ...}`), or why there is none.
 pub(crate) fn data<T>(answer: &EndpointResult<T>) -> Result<T, Refusal>
 where
     T: serde::de::DeserializeOwned + Send + Sync,
 {
-    let envelope = answer
-        .wrap::<vaultrs::api::EndpointResult<T>>()
-        .map_err(|source| ClientError::RestClientError { source })?;
-    envelope
+    envelope(answer)?
         .data
-        .ok_or(ClientError::ResponseDataEmptyError)
-        .map_err(Refusal::from)
+        .ok_or(Refusal::from(ClientError::ResponseDataEmptyError))
 }
 
 /// The `auth` block of a login answer (`{"auth": {"client_token", "lease_duration", ...}}`).
 pub(crate) fn login_auth(answer: &EndpointResult<()>) -> Result<vaultrs::api::AuthInfo, Refusal> {
-    let envelope = answer
-        .wrap::<vaultrs::api::EndpointResult<()>>()
-        .map_err(|source| ClientError::RestClientError { source })?;
-    envelope
+    envelope(answer)?
         .auth
-        .ok_or(ClientError::ResponseEmptyError)
-        .map_err(Refusal::from)
+        .ok_or(Refusal::from(ClientError::ResponseEmptyError))
 }
 
 /// `Retry-After` (RFC 9110 §10.2.3): delay seconds, or an HTTP date (then the time left until

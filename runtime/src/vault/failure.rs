@@ -34,13 +34,6 @@ pub(crate) struct Target<'a> {
     pub(crate) auth: bool,
 }
 
-/// A classified failure and whether retrying the request may help.
-#[derive(Debug)]
-pub(crate) struct Classified {
-    pub(crate) failure: VaultFailure,
-    pub(crate) retryable: bool,
-}
-
 pub(crate) fn failure(
     kind: &str,
     source: impl Into<String>,
@@ -55,6 +48,11 @@ pub(crate) fn failure(
     }
 }
 
+/// Whether retrying the request may help: the connection failed, or Vault answered 429 or 5xx.
+pub(crate) fn retryable(failure: &VaultFailure) -> bool {
+    failure.kind == kind::UNREACHABLE || failure.kind == kind::SERVER_ERROR
+}
+
 pub(crate) fn timeout(target: &Target<'_>, timeout_ms: u64) -> VaultFailure {
     failure(
         kind::TIMEOUT,
@@ -67,7 +65,7 @@ pub(crate) fn timeout(target: &Target<'_>, timeout_ms: u64) -> VaultFailure {
     )
 }
 
-pub(crate) fn classify(err: &ClientError, target: &Target<'_>) -> Classified {
+pub(crate) fn classify(err: &ClientError, target: &Target<'_>) -> VaultFailure {
     match err {
         ClientError::APIError { code, errors } => from_status(*code, errors, target),
         ClientError::RestClientError { source } => from_http(source, target),
@@ -77,7 +75,7 @@ pub(crate) fn classify(err: &ClientError, target: &Target<'_>) -> Classified {
         }
         ClientError::FileReadError { path, .. }
         | ClientError::FileNotFoundError { path }
-        | ClientError::ParseCertificateError { path, .. } => final_(failure(
+        | ClientError::ParseCertificateError { path, .. } => failure(
             kind::CONFIG,
             path.clone(),
             None,
@@ -85,26 +83,19 @@ pub(crate) fn classify(err: &ClientError, target: &Target<'_>) -> Classified {
                 "cannot use the CA certificate `{path}` (VAULT_CACERT) for `{}`",
                 target.addr
             ),
-        )),
-        ClientError::RestClientBuildError { .. } => final_(failure(
+        ),
+        ClientError::RestClientBuildError { .. } => failure(
             kind::CONFIG,
             target.addr,
             None,
             format!("cannot build an HTTP client for vault at `{}`", target.addr),
-        )),
+        ),
         other => invalid(target, &other.to_string().to_lowercase()),
     }
 }
 
-fn final_(failure: VaultFailure) -> Classified {
-    Classified {
-        failure,
-        retryable: false,
-    }
-}
-
-fn invalid(target: &Target<'_>, why: &str) -> Classified {
-    final_(failure(
+fn invalid(target: &Target<'_>, why: &str) -> VaultFailure {
+    failure(
         kind::INVALID_RESPONSE,
         target.source,
         None,
@@ -112,10 +103,10 @@ fn invalid(target: &Target<'_>, why: &str) -> Classified {
             "vault at `{}` gave an invalid response to `{}`: {why}",
             target.addr, target.api_path
         ),
-    ))
+    )
 }
 
-fn from_http(err: &HttpError, target: &Target<'_>) -> Classified {
+fn from_http(err: &HttpError, target: &Target<'_>) -> VaultFailure {
     match err {
         HttpError::ServerResponseError { code, content } => {
             // The body is not Vault's `{"errors": [...]}`; take what it says when it does.
@@ -127,24 +118,14 @@ fn from_http(err: &HttpError, target: &Target<'_>) -> Classified {
             from_status(*code, &errors, target)
         }
         HttpError::RequestError { source, .. } => from_transport(source.as_ref(), target),
-        HttpError::ResponseError { source }
-            if source
-                .downcast_ref::<super::client::BodyTooLarge>()
-                .is_some() =>
-        {
-            invalid(
-                target,
-                &format!(
-                    "the answer is larger than {} bytes",
-                    super::client::MAX_BODY
-                ),
-            )
+        HttpError::ResponseError { source } if source.is::<super::client::BodyTooLarge>() => {
+            invalid(target, &source.to_string())
         }
         HttpError::ResponseError { source } => from_transport(source.as_ref(), target),
         HttpError::ResponseParseError { .. }
         | HttpError::ResponseConversionError { .. }
         | HttpError::DataParseError { .. } => invalid(target, "the body is not valid JSON"),
-        other => final_(failure(
+        other => failure(
             kind::CONFIG,
             target.source,
             None,
@@ -154,7 +135,7 @@ fn from_http(err: &HttpError, target: &Target<'_>) -> Classified {
                 target.addr,
                 other.to_string().to_lowercase()
             ),
-        )),
+        ),
     }
 }
 
@@ -164,29 +145,31 @@ struct ErrorBody {
     errors: Vec<String>,
 }
 
+type Error = dyn std::error::Error + 'static;
+
+/// `err` and its sources, outermost first.
+fn chain(err: &Error) -> impl Iterator<Item = &Error> {
+    std::iter::successors(Some(err), |e| e.source())
+}
+
 /// A transport error: TLS, timeout, or the connection could not be made or broke.
-fn from_transport(err: &(dyn std::error::Error + 'static), target: &Target<'_>) -> Classified {
-    if let Some(why) = tls_problem(err) {
-        return final_(failure(
+fn from_transport(err: &Error, target: &Target<'_>) -> VaultFailure {
+    if let Some(why) = chain(err).find_map(tls_problem) {
+        return failure(
             kind::TLS,
             target.addr,
             None,
             format!("tls with vault at `{}` failed: {why}", target.addr),
-        ));
+        );
     }
-    let mut timed_out = false;
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(e) = cur {
-        if let Some(r) = e.downcast_ref::<reqwest::Error>() {
-            timed_out |= r.is_timeout();
-        }
-        if let Some(io) = e.downcast_ref::<std::io::Error>() {
-            timed_out |= io.kind() == std::io::ErrorKind::TimedOut;
-        }
-        cur = e.source();
-    }
+    let timed_out = chain(err).any(|e| {
+        e.downcast_ref::<reqwest::Error>()
+            .is_some_and(reqwest::Error::is_timeout)
+            || e.downcast_ref::<std::io::Error>()
+                .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
+    });
     if timed_out {
-        return final_(failure(
+        return failure(
             kind::TIMEOUT,
             target.source,
             None,
@@ -194,122 +177,83 @@ fn from_transport(err: &(dyn std::error::Error + 'static), target: &Target<'_>) 
                 "vault at `{}` did not answer `{}` in time",
                 target.addr, target.api_path
             ),
-        ));
+        );
     }
-    Classified {
-        failure: failure(
-            kind::UNREACHABLE,
-            target.addr,
-            None,
-            format!(
-                "vault at `{}` is unreachable: {}",
-                target.addr,
-                innermost(err)
-            ),
-        ),
-        retryable: true,
-    }
+    // The innermost cause's message (e.g. `connection refused`), lowercased.
+    let cause = chain(err).last().unwrap_or(err).to_string().to_lowercase();
+    failure(
+        kind::UNREACHABLE,
+        target.addr,
+        None,
+        format!("vault at `{}` is unreachable: {cause}", target.addr),
+    )
 }
 
-/// The innermost cause's message (e.g. `connection refused`), lowercased.
-fn innermost(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut cur = err;
-    while let Some(next) = cur.source() {
-        cur = next;
+/// A rustls error (also inside an `io::Error`) or a certificate problem, described.
+fn tls_problem(e: &Error) -> Option<String> {
+    let io_inner = e
+        .downcast_ref::<std::io::Error>()
+        .and_then(|io| io.get_ref())
+        .and_then(|inner| inner.downcast_ref::<rustls::Error>());
+    if let Some(t) = e.downcast_ref::<rustls::Error>().or(io_inner) {
+        return Some(t.to_string().to_lowercase());
     }
-    cur.to_string().to_lowercase()
-}
-
-/// A rustls error somewhere in the chain (also inside an `io::Error`), described.
-fn tls_problem(err: &(dyn std::error::Error + 'static)) -> Option<String> {
-    let mut cur: Option<&(dyn std::error::Error + 'static)> = Some(err);
-    while let Some(e) = cur {
-        if let Some(t) = e.downcast_ref::<rustls::Error>() {
-            return Some(t.to_string().to_lowercase());
-        }
-        if let Some(t) = e
-            .downcast_ref::<std::io::Error>()
-            .and_then(|io| io.get_ref())
-            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
-        {
-            return Some(t.to_string().to_lowercase());
-        }
-        let text = e.to_string().to_lowercase();
-        if text.contains("certificate") || text.contains("invalid peer") {
-            return Some(text);
-        }
-        cur = e.source();
-    }
-    None
+    let text = e.to_string().to_lowercase();
+    (text.contains("certificate") || text.contains("invalid peer")).then_some(text)
 }
 
 /// An HTTP error status from Vault.
-fn from_status(code: u16, errors: &[String], target: &Target<'_>) -> Classified {
+fn from_status(code: u16, errors: &[String], target: &Target<'_>) -> VaultFailure {
     let said = summary(errors);
     let sealed = errors.iter().any(|e| e.to_lowercase().contains("sealed"));
     if code == 503 && sealed {
-        return final_(failure(
+        return failure(
             kind::SEALED,
             target.addr,
             Some(code),
             format!("vault at `{}` is sealed (HTTP 503)", target.addr),
-        ));
+        );
     }
-    if code == 429 || code >= 500 {
-        return Classified {
-            failure: failure(
-                kind::SERVER_ERROR,
-                target.source,
-                Some(code),
-                format!(
-                    "vault at `{}` answered `{}` with HTTP {code}{said}",
-                    target.addr, target.api_path
-                ),
-            ),
-            retryable: true,
-        };
-    }
-    let (kind, what) = match (target.auth, code) {
-        (true, _) => (kind::AUTH_FAILED, "refused the login"),
-        (false, 403) => (kind::PERMISSION_DENIED, "denied access to"),
-        (false, 404) => (kind::NOT_FOUND, "has nothing at"),
-        (false, _) => (kind::INVALID_RESPONSE, "rejected the request for"),
+    let (kind, what, path) = match (target.auth, code) {
+        (_, 429 | 500..) => {
+            let message = format!(
+                "vault at `{}` answered `{}` with HTTP {code}{said}",
+                target.addr, target.api_path
+            );
+            return failure(kind::SERVER_ERROR, target.source, Some(code), message);
+        }
+        (true, _) => (kind::AUTH_FAILED, "refused the login at", target.api_path),
+        (false, 403) => (kind::PERMISSION_DENIED, "denied access to", target.source),
+        (false, 404) => (kind::NOT_FOUND, "has nothing at", target.source),
+        (false, _) => (
+            kind::INVALID_RESPONSE,
+            "rejected the request for",
+            target.source,
+        ),
     };
-    let message = if target.auth {
-        format!(
-            "vault at `{}` {what} at `{}` (HTTP {code}){said}",
-            target.addr, target.api_path
-        )
-    } else {
-        format!(
-            "vault at `{}` {what} `{}` (HTTP {code}){said}",
-            target.addr, target.source
-        )
-    };
-    final_(failure(kind, target.source, Some(code), message))
+    let message = format!(
+        "vault at `{}` {what} `{path}` (HTTP {code}){said}",
+        target.addr
+    );
+    failure(kind, target.source, Some(code), message)
 }
 
 /// Vault's own error strings (they name paths and roles, never secrets), shortened.
 fn summary(errors: &[String]) -> String {
-    let text: Vec<String> = errors
+    let mut joined = errors
         .iter()
         .flat_map(|e| e.lines())
         .map(|l| l.trim().trim_start_matches("* ").trim())
         .filter(|l| !l.is_empty() && !l.ends_with("error occurred:"))
-        .map(str::to_owned)
-        .collect();
-    if text.is_empty() {
-        String::new()
-    } else {
-        let mut joined = text.join("; ");
-        if joined.len() > 200 {
-            let mut cut = 200;
-            while !joined.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            joined.truncate(cut);
-            joined.push('…');
-        }
-        format!(": {joined}")
+        .collect::<Vec<_>>()
+        .join("; ");
+    if joined.is_empty() {
+        return joined;
     }
+    if joined.len() > 200 {
+        let cut = (0..=200).rev().find(|&i| joined.is_char_boundary(i));
+        joined.truncate(cut.unwrap_or(0));
+        joined.push('…');
+    }
+    format!(": {joined}")
 }

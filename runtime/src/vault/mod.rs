@@ -19,8 +19,10 @@ mod retry;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use dbstack_core::vault::{VaultAnswers, VaultFailure, VaultPlan, VaultStatus};
-use vaultrs::client::Client as _;
+use dbstack_core::vault::{
+    VaultAnswers, VaultFailure, VaultPlan, VaultRead, VaultSettings, VaultStatus,
+};
+use vaultrs::client::{Client as _, VaultClient};
 
 use failure::kind;
 pub(crate) use retry::{with_retries, Budget};
@@ -44,39 +46,32 @@ pub(crate) fn perform_session(
     if plan.settings.is_none() {
         return (VaultAnswers::default(), None);
     }
-    let run = || match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-    {
+    let run = || match runtime() {
         Ok(rt) => rt.block_on(perform_session_async(plan, env)),
-        Err(e) => (
-            failed(
-                failure::failure(
-                    kind::CONFIG,
-                    "tokio",
-                    None,
-                    format!("cannot start the async runtime: {e}"),
-                ),
-                Vec::new(),
-            ),
-            None,
-        ),
+        Err(error) => (failed(error, Vec::new()), None),
     };
     if tokio::runtime::Handle::try_current().is_ok() {
         std::thread::scope(|s| {
             s.spawn(run).join().unwrap_or_else(|_| {
-                (
-                    failed(
-                        failure::failure(kind::CONFIG, "vault", None, "the vault thread failed"),
-                        Vec::new(),
-                    ),
-                    None,
-                )
+                let error =
+                    failure::failure(kind::CONFIG, "vault", None, "the vault thread failed");
+                (failed(error, Vec::new()), None)
             })
         })
     } else {
         run()
     }
+}
+
+/// A single-threaded tokio runtime to block on.
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, VaultFailure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            let message = format!("cannot start the async runtime: {e}");
+            failure::failure(kind::CONFIG, "tokio", None, message)
+        })
 }
 
 /// The async form of [`perform`].
@@ -99,22 +94,27 @@ async fn perform_session_async(
         ));
     }
     let budget = Arc::new(Budget::new(settings));
-    let work = exchange(plan, env, &budget);
+    let work = exchange(settings, &plan.reads, env, &budget);
     tokio::pin!(work);
     // The fail-fast deadline moves while Vault answers 429; wait for whichever comes first.
     let outcome = loop {
         let end = budget.fast_end();
         tokio::select! {
-            outcome = &mut work => break Some(outcome),
+            outcome = &mut work => break outcome,
             () = tokio::time::sleep_until(end.into()) => {
                 if std::time::Instant::now() >= budget.fast_end() {
-                    break None;
+                    let message = format!(
+                        "vault at `{}` did not finish within the total deadline of {} ms",
+                        settings.addr,
+                        budget.elapsed().as_millis()
+                    );
+                    break Err(failure::failure(kind::TIMEOUT, &settings.addr, None, message));
                 }
             }
         }
     };
     match outcome {
-        Some(Ok((results, login))) => (
+        Ok((results, login)) => (
             VaultAnswers {
                 status: VaultStatus::Ok,
                 auth: Some(settings.auth),
@@ -123,28 +123,13 @@ async fn perform_session_async(
             },
             Some(login),
         ),
-        Some(Err(failure)) => {
-            let mut answers = failed(failure, warnings);
-            answers.auth = Some(settings.auth);
-            (answers, None)
-        }
-        None => {
-            let mut answers = failed(
-                failure::failure(
-                    kind::TIMEOUT,
-                    settings.addr.clone(),
-                    None,
-                    format!(
-                        "vault at `{}` did not finish within the total deadline of {} ms",
-                        settings.addr,
-                        budget.elapsed().as_millis()
-                    ),
-                ),
-                warnings,
-            );
-            answers.auth = Some(settings.auth);
-            (answers, None)
-        }
+        Err(error) => (
+            VaultAnswers {
+                auth: Some(settings.auth),
+                ..failed(error, warnings)
+            },
+            None,
+        ),
     }
 }
 
@@ -157,58 +142,52 @@ fn failed(error: VaultFailure, warnings: Vec<String>) -> VaultAnswers {
     }
 }
 
-type Results = BTreeMap<String, dbstack_core::vault::VaultResult>;
-
-async fn exchange(
-    plan: &VaultPlan,
+/// A client logged in as `settings` say, and the login.
+pub(crate) async fn connect(
+    settings: &VaultSettings,
     env: &BTreeMap<String, String>,
-    budget: &Arc<Budget>,
-) -> Result<(Results, auth::Login), VaultFailure> {
-    let Some(settings) = plan.settings.as_ref() else {
-        return Err(failure::failure(
-            kind::CONFIG,
-            "VAULT_ADDR",
-            None,
-            "vault is not configured",
-        ));
-    };
+    budget: &Budget,
+) -> Result<(VaultClient, auth::Login), VaultFailure> {
     let mut client = client::build(settings)?;
     let login = auth::login(&mut client, settings, env, budget).await?;
     client.set_token(login.token.expose());
-    let client = Arc::new(client);
+    Ok((client, login))
+}
 
+type Results = BTreeMap<String, dbstack_core::vault::VaultResult>;
+
+async fn exchange(
+    settings: &VaultSettings,
+    reads: &[VaultRead],
+    env: &BTreeMap<String, String>,
+    budget: &Arc<Budget>,
+) -> Result<(Results, auth::Login), VaultFailure> {
+    let (client, login) = connect(settings, env, budget).await?;
+    let client = Arc::new(client);
     let mut tasks = tokio::task::JoinSet::new();
-    for (index, read) in plan.reads.iter().enumerate() {
+    for (index, read) in reads.iter().cloned().enumerate() {
         let client = Arc::clone(&client);
         let budget = Arc::clone(budget);
-        let read = read.clone();
         let addr = settings.addr.clone();
         tasks.spawn(async move {
             let answer = read::perform(&client, &addr, &budget, &read).await;
             (index, read.path, answer)
         });
     }
-    let mut answers = Vec::with_capacity(plan.reads.len());
+    let mut answers = Vec::with_capacity(reads.len());
     while let Some(joined) = tasks.join_next().await {
-        match joined {
-            Ok(answer) => answers.push(answer),
-            Err(e) => {
-                return Err(failure::failure(
-                    kind::CONFIG,
-                    settings.addr.clone(),
-                    None,
-                    format!("a vault read task failed: {e}"),
-                ))
-            }
-        }
+        answers.push(joined.map_err(|e| {
+            let message = format!("a vault read task failed: {e}");
+            failure::failure(kind::CONFIG, &settings.addr, None, message)
+        })?);
     }
     // The first failure in plan order wins, so the report does not depend on timing.
     answers.sort_by_key(|(index, _, _)| *index);
-    let mut results = BTreeMap::new();
-    for (_, path, answer) in answers {
-        results.insert(path, answer?);
-    }
-    Ok((results, login))
+    answers
+        .into_iter()
+        .map(|(_, path, answer)| Ok((path, answer?)))
+        .collect::<Result<_, _>>()
+        .map(|results| (results, login))
 }
 
 #[cfg(test)]

@@ -68,13 +68,12 @@ async fn kv2(
     mount: &str,
     secret: &str,
 ) -> Result<BTreeMap<String, serde_json::Value>, Refusal> {
-    let endpoint = ReadSecretRequest::builder()
-        .mount(mount)
-        .path(secret)
-        .build()
-        .map_err(|_| ClientError::ResponseEmptyError)?;
-    let answer = client::exec(client, endpoint).await?;
-    let secret: ReadSecretResponse = client::data(&answer)?;
+    let endpoint = ReadSecretRequest {
+        mount: mount.to_owned(),
+        path: secret.to_owned(),
+        version: None,
+    };
+    let secret: ReadSecretResponse = client::data(&client::exec(client, endpoint).await?)?;
     serde_json::from_value(secret.data)
         .map_err(|source| Refusal::from(ClientError::JsonParseError { source }))
 }
@@ -86,13 +85,9 @@ async fn database_creds(
     mount: &str,
     role: &str,
 ) -> Result<EndpointResult<GenerateCredentialsResponse>, Refusal> {
-    let endpoint = GenerateCredentialsRequest::builder()
-        .mount(mount)
-        .name(role)
-        .build()
-        .map_err(|_| ClientError::ResponseEmptyError)?;
-    let answer = client::exec(client, endpoint).await?;
-    answer
-        .wrap::<EndpointResult<GenerateCredentialsResponse>>()
-        .map_err(|source| Refusal::from(ClientError::RestClientError { source }))
+    let endpoint = GenerateCredentialsRequest {
+        mount: mount.to_owned(),
+        name: role.to_owned(),
+    };
+    client::envelope(&client::exec(client, endpoint).await?)
 }

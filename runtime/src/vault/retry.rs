@@ -19,7 +19,7 @@
 
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Mutex;
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use dbstack_core::vault::{VaultFailure, VaultSettings};
@@ -57,25 +57,24 @@ impl Budget {
     pub(crate) fn new(settings: &VaultSettings) -> Budget {
         let per_request = Duration::from_millis(settings.timeout_ms.max(1));
         let started = Instant::now();
-        let fast = per_request * DEADLINE_FACTOR;
-        let storm = Duration::from_millis(settings.deadline_ms);
         Budget {
             per_request,
             started,
-            storm_end: started + storm,
+            storm_end: started + Duration::from_millis(settings.deadline_ms),
             deadline_ms: settings.deadline_ms,
-            fast_end: Mutex::new(started + fast),
+            fast_end: Mutex::new(started + per_request * DEADLINE_FACTOR),
             limited: AtomicBool::new(false),
             turn: tokio::sync::Mutex::new(()),
         }
     }
 
+    fn fast(&self) -> MutexGuard<'_, Instant> {
+        self.fast_end.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// When the exchange fails unless a 429 extends it.
     pub(crate) fn fast_end(&self) -> Instant {
-        match self.fast_end.lock() {
-            Ok(end) => *end,
-            Err(poisoned) => *poisoned.into_inner(),
-        }
+        *self.fast()
     }
 
     /// How long the exchange has been running.
@@ -87,21 +86,15 @@ impl Budget {
     /// deadline past that retry. False when the retry would start after the storm deadline.
     fn rate_limited(&self, wait: Duration) -> bool {
         self.limited.store(true, Ordering::Relaxed);
-        let now = Instant::now();
-        let Some(retry_at) = now.checked_add(wait) else {
+        let Some(retry_at) = Instant::now().checked_add(wait) else {
             return false;
         };
         if retry_at >= self.storm_end {
             return false;
         }
         let end = (retry_at + self.per_request * DEADLINE_FACTOR).min(self.storm_end);
-        let mut fast = match self.fast_end.lock() {
-            Ok(fast) => fast,
-            Err(poisoned) => poisoned.into_inner(),
-        };
-        if end > *fast {
-            *fast = end;
-        }
+        let mut fast = self.fast();
+        *fast = end.max(*fast);
         true
     }
 }
@@ -129,38 +122,35 @@ where
             };
             tokio::time::timeout(budget.per_request, attempt()).await
         };
-        let refusal = match outcome {
+        let retry_after = match outcome {
+            Ok(Ok(value)) => return Ok(value),
             // Once Vault has answered 429 it is alive and loaded: a slow answer is more of the
             // same, not a dead server, and waits like a 429 without `Retry-After`.
-            Err(_) if budget.limited.load(Ordering::Relaxed) => {
-                let wait = full_jitter(limited, RATE_LIMIT_BASE_MS);
-                limited += 1;
-                if !budget.rate_limited(wait) {
-                    return Err(failure::timeout(target, timeout_ms));
-                }
-                tokio::time::sleep(wait).await;
-                continue;
-            }
+            Err(_) if budget.limited.load(Ordering::Relaxed) => None,
             Err(_) => return Err(failure::timeout(target, timeout_ms)),
-            Ok(Ok(value)) => return Ok(value),
-            Ok(Err(refusal)) => refusal,
-        };
-        let classified = classify(&refusal.error, target);
-        if classified.failure.status == Some(429) {
-            let wait =
-                refusal.retry_after.unwrap_or_default() + full_jitter(limited, RATE_LIMIT_BASE_MS);
-            limited += 1;
-            if !budget.rate_limited(wait) {
-                return Err(rate_limited(target, budget, limited, refusal.retry_after));
+            Ok(Err(refusal)) => {
+                let failure = classify(&refusal.error, target);
+                if failure.status != Some(429) {
+                    if !failure::retryable(&failure) || errors >= MAX_RETRIES {
+                        return Err(failure);
+                    }
+                    tokio::time::sleep(backoff(errors)).await;
+                    errors += 1;
+                    continue;
+                }
+                Some(refusal.retry_after)
             }
-            tokio::time::sleep(wait).await;
-            continue;
+        };
+        let wait =
+            retry_after.flatten().unwrap_or_default() + full_jitter(limited, RATE_LIMIT_BASE_MS);
+        limited += 1;
+        if !budget.rate_limited(wait) {
+            return Err(match retry_after {
+                Some(asked) => rate_limited(target, budget, limited, asked),
+                None => failure::timeout(target, timeout_ms),
+            });
         }
-        if !classified.retryable || errors >= MAX_RETRIES {
-            return Err(classified.failure);
-        }
-        tokio::time::sleep(backoff(errors)).await;
-        errors += 1;
+        tokio::time::sleep(wait).await;
     }
 }
 
