@@ -9,7 +9,6 @@
 //! for long, so such a read fits inside any deadline the caller has. Symbolic links are
 //! followed: Kubernetes mounts secrets as links into `..data/`.
 
-use std::fmt;
 use std::io::Read;
 use std::path::Path;
 
@@ -22,30 +21,21 @@ pub const MAX_TOKEN_FILE: u64 = 64 * 1024;
 pub const MAX_CA_FILE: u64 = 4 * 1024 * 1024;
 
 /// Why a file could not be read. Its text names the path, never the file's content.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ReadError {
     /// `open` or `read` failed (not found, permission denied, ...).
+    #[error("{0}")]
     Io(String),
     /// Not a regular file: what it is instead.
+    #[error("not a regular file ({0})")]
     NotRegular(&'static str),
     /// Larger than the limit (bytes).
+    #[error("more than the {0} bytes allowed")]
     TooLarge(u64),
     /// Not UTF-8 text.
+    #[error("not UTF-8 text")]
     NotUtf8,
 }
-
-impl fmt::Display for ReadError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            ReadError::Io(e) => f.write_str(e),
-            ReadError::NotRegular(what) => write!(f, "not a regular file ({what})"),
-            ReadError::TooLarge(max) => write!(f, "more than the {max} bytes allowed"),
-            ReadError::NotUtf8 => f.write_str("not UTF-8 text"),
-        }
-    }
-}
-
-impl std::error::Error for ReadError {}
 
 /// Reads the regular file at `path` as UTF-8 text of at most `max` bytes.
 pub fn read_text(path: &Path, max: u64) -> Result<String, ReadError> {

@@ -174,15 +174,12 @@ pub fn env_from(
 ) -> Result<BTreeMap<String, String>, InputError> {
     let mut env = BTreeMap::new();
     for (name, value) in vars {
-        let Ok(name) = name.into_string() else {
-            continue;
-        };
-        match value.into_string() {
-            Ok(value) => {
+        match (name.into_string(), value.into_string()) {
+            (Ok(name), Ok(value)) => {
                 env.insert(name, value);
             }
-            Err(_) if reads(&name) => return Err(InputError::NotUtf8 { name }),
-            Err(_) => {}
+            (Ok(name), Err(_)) if reads(&name) => return Err(InputError::NotUtf8 { name }),
+            _ => {}
         }
     }
     Ok(env)
@@ -219,15 +216,13 @@ pub enum Origin {
 impl Origin {
     /// The provenance source of a value from here (`file:<path>`, `env-file:<path>:<line>`).
     pub fn source(&self) -> Source {
-        match self {
-            Origin::File { path, .. } => Source {
-                kind: SourceKind::File,
-                name: path.clone().into(),
-            },
-            Origin::EnvFile { path, line } => Source {
-                kind: SourceKind::EnvFile,
-                name: format!("{path}:{line}").into(),
-            },
+        let (kind, name) = match self {
+            Origin::File { path, .. } => (SourceKind::File, path.clone()),
+            Origin::EnvFile { .. } => (SourceKind::EnvFile, self.to_string()),
+        };
+        Source {
+            kind,
+            name: name.into(),
         }
     }
 }
@@ -336,23 +331,17 @@ impl Environment {
     /// `file:<path>` / `env-file:<path>:<line>`), in what won and in what was overridden; adds
     /// the env files' warnings.
     pub fn relabel(&self, resolution: &mut Resolution) {
-        if !self.origins.is_empty() {
-            for leaf in &mut resolution.leaves {
-                self.relabel_source(&mut leaf.source);
-                for overridden in &mut leaf.overrode {
-                    self.relabel_source(&mut overridden.source);
+        for leaf in &mut resolution.leaves {
+            let overridden = leaf.overrode.iter_mut().map(|o| &mut o.source);
+            for source in std::iter::once(&mut leaf.source).chain(overridden) {
+                if source.kind == SourceKind::Env {
+                    if let Some(origin) = self.origins.get(source.name.as_ref()) {
+                        *source = origin.source();
+                    }
                 }
             }
         }
         resolution.warnings.extend(self.warnings.iter().cloned());
-    }
-
-    fn relabel_source(&self, source: &mut Source) {
-        if source.kind == SourceKind::Env {
-            if let Some(origin) = self.origins.get(source.name.as_ref()) {
-                *source = origin.source();
-            }
-        }
     }
 
     /// A resolution error whose source is a variable read from a file names the file too.
@@ -395,16 +384,12 @@ fn read_secret_file(variable: &str, path: &str) -> Result<String, InputError> {
 /// may hold a secret).
 pub fn read_env_file(path: &str) -> Result<Option<Vec<EnvEntry>>, InputError> {
     let bytes = match crate::fs::read_bytes(Path::new(path), MAX_ENV_FILE_BYTES) {
-        Ok(bytes) => bytes,
-        Err(_) if !Path::new(path).exists() && Path::new(path).symlink_metadata().is_err() => {
-            return Ok(None)
-        }
-        Err(e) => {
-            return Err(InputError::EnvFile {
-                path: path.to_owned(),
-                reason: e.to_string(),
-            })
-        }
+        // Nothing there, not even a dangling link.
+        Err(_) if Path::new(path).symlink_metadata().is_err() => return Ok(None),
+        read => read.map_err(|e| InputError::EnvFile {
+            path: path.to_owned(),
+            reason: e.to_string(),
+        })?,
     };
     let text = String::from_utf8(bytes).map_err(|e| InputError::EnvFileLine {
         path: path.to_owned(),
@@ -436,27 +421,20 @@ fn parse_env_text(text: &str) -> Result<Vec<EnvEntry>, usize> {
     };
     let mut out = Vec::new();
     let mut boundary = 0usize;
+    let line = |n: &usize| lines.get(n - 1).copied().unwrap_or_default();
     for item in dotenvy::from_read_iter(reader) {
         let end = started.get();
+        let mut span = boundary + 1..=end.max(boundary + 1);
         match item {
             Ok((key, value)) => {
-                let line = (boundary + 1..=end.max(boundary + 1))
-                    .rev()
-                    .find(|n| lines.get(n - 1).is_some_and(|l| defines(l, &key)))
-                    .unwrap_or(end.max(1));
-                out.push((key, value, line));
+                let first = span.rev().find(|n| defines(line(n), &key));
+                out.push((key, value, first.unwrap_or(end.max(1))));
                 boundary = end;
             }
             Err(_) => {
-                let first = (boundary + 1..=end.max(boundary + 1))
-                    .find(|n| {
-                        lines.get(n - 1).is_some_and(|l| {
-                            let l = l.trim();
-                            !l.is_empty() && !l.starts_with('#')
-                        })
-                    })
-                    .unwrap_or(end.max(1));
-                return Err(first);
+                let entry =
+                    |n: &usize| !line(n).trim().is_empty() && !line(n).trim().starts_with('#');
+                return Err(span.find(entry).unwrap_or(end.max(1)));
             }
         }
     }
@@ -490,13 +468,11 @@ impl Read for LineReader<'_> {
             .iter()
             .position(|b| *b == b'\n')
             .map_or(self.rest.len(), |i| i + 1);
-        let n = line_end.min(buf.len());
+        let mut line = self.rest.split_at(line_end).0;
+        let n = line.read(buf)?;
         let (chunk, rest) = self.rest.split_at(n);
         if n > 0 && self.at_line_start {
             self.started.set(self.started.get() + 1);
-        }
-        if let Some(target) = buf.get_mut(..n) {
-            target.copy_from_slice(chunk);
         }
         self.at_line_start = chunk.last() == Some(&b'\n');
         self.rest = rest;

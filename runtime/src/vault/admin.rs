@@ -199,17 +199,13 @@ impl Admin<'_> {
         match self.call(path, get).await {
             Ok(None) => Ok(None),
             Ok(Some(Value::Object(data))) => Ok(Some(data)),
-            Ok(Some(_)) => Err(AdminError::Vault(failure::failure(
-                kind::INVALID_RESPONSE,
-                path,
-                None,
-                format!(
-                    "vault at `{}` answered `{path}` without an object",
-                    self.settings.addr
-                ),
-            ))),
+            Ok(Some(_)) => {
+                let addr = &self.settings.addr;
+                let message = format!("vault at `{addr}` answered `{path}` without an object");
+                Err(failure::failure(kind::INVALID_RESPONSE, path, None, message).into())
+            }
             Err(f) if f.status == Some(404) => Ok(None),
-            Err(f) => Err(AdminError::Vault(f)),
+            Err(f) => Err(f.into()),
         }
     }
 
@@ -250,15 +246,13 @@ impl Admin<'_> {
                         vaultrs::sys::mount::enable(self.client, path, engine, Some(&mut opts))
                             .await
                     };
-                    done.map_err(Refusal::from)
+                    Ok(done?)
                 })
                 .await
             }
             StepKind::Policy { name, text } => {
-                let set = || async {
-                    (vaultrs::sys::policy::set(self.client, name, text).await)
-                        .map_err(Refusal::from)
-                };
+                let set =
+                    || async { Ok(vaultrs::sys::policy::set(self.client, name, text).await?) };
                 self.call(&step_path, set).await
             }
             StepKind::Object { path, body, .. } => {

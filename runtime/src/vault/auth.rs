@@ -228,7 +228,13 @@ impl Auth<'_> {
         (method, role): (&str, &str),
     ) -> Result<Login, VaultFailure> {
         let api_path = format!("auth/{mount}/login");
-        let call = || async { client::login_auth(&client::exec(self.client, endpoint()).await?) };
+        // The `auth` block of the answer: `client_token`, `lease_duration`, ...
+        let call = || async {
+            let answer = client::exec(self.client, endpoint()).await?;
+            Ok(client::envelope(&answer)?
+                .auth
+                .ok_or(ClientError::ResponseEmptyError)?)
+        };
         let refused =
             |f: &VaultFailure| format!("{method} login with role `{role}` failed: {}", f.message);
         let info = self.attempt((&api_path, &api_path), call, refused).await?;

@@ -173,13 +173,10 @@ impl rustify::client::Client for Observed<'_> {
 /// in a JSON body, every string under a key that names a secret (`jwt`, `secret_id`,
 /// `password`, `token`, ...: a role or mount name stays readable in Vault's message).
 fn request_secrets(req: &http::Request<Vec<u8>>) -> Vec<String> {
-    let mut secrets: Vec<String> = req
-        .headers()
-        .get("X-Vault-Token")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned)
-        .into_iter()
-        .collect();
+    let mut secrets = Vec::new();
+    if let Some(token) = req.headers().get("X-Vault-Token") {
+        secrets.extend(token.to_str().ok().map(str::to_owned));
+    }
     if let Ok(body) = serde_json::from_slice::<serde_json::Value>(req.body()) {
         secret_strings(&body, false, &mut secrets);
     }
@@ -242,13 +239,6 @@ where
     envelope(answer)?
         .data
         .ok_or(Refusal::from(ClientError::ResponseDataEmptyError))
-}
-
-/// The `auth` block of a login answer (`{"auth": {"client_token", "lease_duration", ...}}`).
-pub(crate) fn login_auth(answer: &EndpointResult<()>) -> Result<vaultrs::api::AuthInfo, Refusal> {
-    envelope(answer)?
-        .auth
-        .ok_or(Refusal::from(ClientError::ResponseEmptyError))
 }
 
 /// `Retry-After` (RFC 9110 §10.2.3): delay seconds, or an HTTP date (then the time left until

@@ -54,15 +54,9 @@ pub(crate) fn retryable(failure: &VaultFailure) -> bool {
 }
 
 pub(crate) fn timeout(target: &Target<'_>, timeout_ms: u64) -> VaultFailure {
-    failure(
-        kind::TIMEOUT,
-        target.source,
-        None,
-        format!(
-            "vault at `{}` did not answer `{}` within {timeout_ms} ms",
-            target.addr, target.api_path
-        ),
-    )
+    let (addr, api_path) = (target.addr, target.api_path);
+    let message = format!("vault at `{addr}` did not answer `{api_path}` within {timeout_ms} ms");
+    failure(kind::TIMEOUT, target.source, None, message)
 }
 
 pub(crate) fn classify(err: &ClientError, target: &Target<'_>) -> VaultFailure {
@@ -95,15 +89,9 @@ pub(crate) fn classify(err: &ClientError, target: &Target<'_>) -> VaultFailure {
 }
 
 fn invalid(target: &Target<'_>, why: &str) -> VaultFailure {
-    failure(
-        kind::INVALID_RESPONSE,
-        target.source,
-        None,
-        format!(
-            "vault at `{}` gave an invalid response to `{}`: {why}",
-            target.addr, target.api_path
-        ),
-    )
+    let (addr, api_path) = (target.addr, target.api_path);
+    let message = format!("vault at `{addr}` gave an invalid response to `{api_path}`: {why}");
+    failure(kind::INVALID_RESPONSE, target.source, None, message)
 }
 
 fn from_http(err: &HttpError, target: &Target<'_>) -> VaultFailure {
@@ -155,12 +143,8 @@ fn chain(err: &Error) -> impl Iterator<Item = &Error> {
 /// A transport error: TLS, timeout, or the connection could not be made or broke.
 fn from_transport(err: &Error, target: &Target<'_>) -> VaultFailure {
     if let Some(why) = chain(err).find_map(tls_problem) {
-        return failure(
-            kind::TLS,
-            target.addr,
-            None,
-            format!("tls with vault at `{}` failed: {why}", target.addr),
-        );
+        let message = format!("tls with vault at `{}` failed: {why}", target.addr);
+        return failure(kind::TLS, target.addr, None, message);
     }
     let timed_out = chain(err).any(|e| {
         e.downcast_ref::<reqwest::Error>()
@@ -169,24 +153,14 @@ fn from_transport(err: &Error, target: &Target<'_>) -> VaultFailure {
                 .is_some_and(|io| io.kind() == std::io::ErrorKind::TimedOut)
     });
     if timed_out {
-        return failure(
-            kind::TIMEOUT,
-            target.source,
-            None,
-            format!(
-                "vault at `{}` did not answer `{}` in time",
-                target.addr, target.api_path
-            ),
-        );
+        let (addr, api_path) = (target.addr, target.api_path);
+        let message = format!("vault at `{addr}` did not answer `{api_path}` in time");
+        return failure(kind::TIMEOUT, target.source, None, message);
     }
     // The innermost cause's message (e.g. `connection refused`), lowercased.
     let cause = chain(err).last().unwrap_or(err).to_string().to_lowercase();
-    failure(
-        kind::UNREACHABLE,
-        target.addr,
-        None,
-        format!("vault at `{}` is unreachable: {cause}", target.addr),
-    )
+    let message = format!("vault at `{}` is unreachable: {cause}", target.addr);
+    failure(kind::UNREACHABLE, target.addr, None, message)
 }
 
 /// A rustls error (also inside an `io::Error`) or a certificate problem, described.
@@ -207,12 +181,8 @@ fn from_status(code: u16, errors: &[String], target: &Target<'_>) -> VaultFailur
     let said = summary(errors);
     let sealed = errors.iter().any(|e| e.to_lowercase().contains("sealed"));
     if code == 503 && sealed {
-        return failure(
-            kind::SEALED,
-            target.addr,
-            Some(code),
-            format!("vault at `{}` is sealed (HTTP 503)", target.addr),
-        );
+        let message = format!("vault at `{}` is sealed (HTTP 503)", target.addr);
+        return failure(kind::SEALED, target.addr, Some(code), message);
     }
     let (kind, what, path) = match (target.auth, code) {
         (_, 429 | 500..) => {

@@ -113,24 +113,17 @@ async fn perform_session_async(
             }
         }
     };
-    match outcome {
-        Ok((results, login)) => (
-            VaultAnswers {
-                status: VaultStatus::Ok,
-                auth: Some(settings.auth),
-                results,
-                warnings,
-            },
-            Some(login),
-        ),
-        Err(error) => (
-            VaultAnswers {
-                auth: Some(settings.auth),
-                ..failed(error, warnings)
-            },
-            None,
-        ),
-    }
+    let (status, results, login) = match outcome {
+        Ok((results, login)) => (VaultStatus::Ok, results, Some(login)),
+        Err(error) => (VaultStatus::Failed { error }, BTreeMap::new(), None),
+    };
+    let answers = VaultAnswers {
+        status,
+        auth: Some(settings.auth),
+        results,
+        warnings,
+    };
+    (answers, login)
 }
 
 fn failed(error: VaultFailure, warnings: Vec<String>) -> VaultAnswers {

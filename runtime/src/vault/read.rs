@@ -31,24 +31,24 @@ pub(crate) async fn perform(
     match &read.kind {
         ReadKind::Kv2 { mount, secret } => {
             let data = with_retries(&target, budget, || kv2(client, mount, secret)).await?;
-            let data = data
-                .iter()
-                .map(|(k, v)| (k.clone(), Secret::new(kv_text(v))))
-                .collect();
-            Ok(VaultResult::Kv2 { data })
+            let data = data.into_iter().map(|(k, v)| (k, Secret::new(kv_text(&v))));
+            Ok(VaultResult::Kv2 {
+                data: data.collect(),
+            })
         }
         ReadKind::DatabaseCreds { mount, role } => {
             let envelope =
                 with_retries(&target, budget, || database_creds(client, mount, role)).await?;
             let Some(creds) = envelope.data else {
+                let message = format!(
+                    "vault at `{addr}` answered `{}` without credentials",
+                    read.api_path
+                );
                 return Err(failure::failure(
                     kind::INVALID_RESPONSE,
-                    read.path.clone(),
+                    &read.path,
                     None,
-                    format!(
-                        "vault at `{addr}` answered `{}` without credentials",
-                        read.api_path
-                    ),
+                    message,
                 ));
             };
             Ok(VaultResult::DatabaseCreds {
