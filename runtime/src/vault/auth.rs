@@ -34,19 +34,6 @@ pub(crate) struct Login {
     pub(crate) source: String,
 }
 
-impl Login {
-    fn from_auth(info: vaultrs::api::AuthInfo, source: String) -> Login {
-        Login {
-            token: Secret::new(info.client_token),
-            ttl_s: info.lease_duration,
-            asked_s: info.lease_duration,
-            renewable: info.renewable,
-            accessor: info.accessor,
-            source,
-        }
-    }
-}
-
 /// Logs in as the settings say and returns the client token to use for the reads. One login:
 /// only a refused attempt (429, 5xx, no connection) is tried again.
 pub(crate) async fn login(
@@ -238,7 +225,14 @@ impl Auth<'_> {
         let refused =
             |f: &VaultFailure| format!("{method} login with role `{role}` failed: {}", f.message);
         let info = self.attempt((&api_path, &api_path), call, refused).await?;
-        Ok(Login::from_auth(info, api_path))
+        Ok(Login {
+            token: Secret::new(info.client_token),
+            ttl_s: info.lease_duration,
+            asked_s: info.lease_duration,
+            renewable: info.renewable,
+            accessor: info.accessor,
+            source: api_path,
+        })
     }
 }
 

@@ -5,14 +5,12 @@ use std::collections::BTreeMap;
 use dbstack_core::vault::{kv_text, ReadKind, VaultFailure, VaultRead, VaultResult};
 use dbstack_core::Secret;
 use vaultrs::api::database::requests::GenerateCredentialsRequest;
-use vaultrs::api::database::responses::GenerateCredentialsResponse;
 use vaultrs::api::kv2::requests::ReadSecretRequest;
 use vaultrs::api::kv2::responses::ReadSecretResponse;
-use vaultrs::api::EndpointResult;
 use vaultrs::client::VaultClient;
 use vaultrs::error::ClientError;
 
-use super::client::{self, Refusal};
+use super::client;
 use super::failure::{self, kind, Target};
 use super::{with_retries, Budget};
 
@@ -30,15 +28,36 @@ pub(crate) async fn perform(
     };
     match &read.kind {
         ReadKind::Kv2 { mount, secret } => {
-            let data = with_retries(&target, budget, || kv2(client, mount, secret)).await?;
+            // `<mount>/data/<secret>`: the secret's key-value pairs.
+            let kv2 = || async {
+                let endpoint = ReadSecretRequest {
+                    mount: mount.clone(),
+                    path: secret.clone(),
+                    version: None,
+                };
+                let answer: ReadSecretResponse =
+                    client::data(&client::exec(client, endpoint).await?)?;
+                let data: BTreeMap<String, serde_json::Value> = serde_json::from_value(answer.data)
+                    .map_err(|source| ClientError::JsonParseError { source })?;
+                Ok(data)
+            };
+            let data = with_retries(&target, budget, kv2).await?;
             let data = data.into_iter().map(|(k, v)| (k, Secret::new(kv_text(&v))));
             Ok(VaultResult::Kv2 {
                 data: data.collect(),
             })
         }
         ReadKind::DatabaseCreds { mount, role } => {
-            let envelope =
-                with_retries(&target, budget, || database_creds(client, mount, role)).await?;
+            // `<mount>/creds/<role>`, keeping the response envelope (vaultrs'
+            // `database::role::creds` strips it and with it the lease: id, TTL, renewable).
+            let creds = || async {
+                let endpoint = GenerateCredentialsRequest {
+                    mount: mount.clone(),
+                    name: role.clone(),
+                };
+                client::envelope(&client::exec(client, endpoint).await?)
+            };
+            let envelope = with_retries(&target, budget, creds).await?;
             let Some(creds) = envelope.data else {
                 let message = format!(
                     "vault at `{addr}` answered `{}` without credentials",
@@ -60,34 +79,4 @@ pub(crate) async fn perform(
             })
         }
     }
-}
-
-/// `<mount>/data/<secret>`: the secret's key-value pairs.
-async fn kv2(
-    client: &VaultClient,
-    mount: &str,
-    secret: &str,
-) -> Result<BTreeMap<String, serde_json::Value>, Refusal> {
-    let endpoint = ReadSecretRequest {
-        mount: mount.to_owned(),
-        path: secret.to_owned(),
-        version: None,
-    };
-    let secret: ReadSecretResponse = client::data(&client::exec(client, endpoint).await?)?;
-    serde_json::from_value(secret.data)
-        .map_err(|source| Refusal::from(ClientError::JsonParseError { source }))
-}
-
-/// `<mount>/creds/<role>`, keeping the response envelope (vaultrs' `database::role::creds`
-/// strips it and with it the lease: id, TTL, renewable).
-async fn database_creds(
-    client: &VaultClient,
-    mount: &str,
-    role: &str,
-) -> Result<EndpointResult<GenerateCredentialsResponse>, Refusal> {
-    let endpoint = GenerateCredentialsRequest {
-        mount: mount.to_owned(),
-        name: role.to_owned(),
-    };
-    client::envelope(&client::exec(client, endpoint).await?)
 }
