@@ -109,7 +109,6 @@ fn resolve_with(
     if let Some(timeout) = &options.vault_timeout {
         env.insert("DBSTACK_VAULT_TIMEOUT".into(), timeout.clone());
     }
-    let offline = options.offline;
     let environment = Environment::gather(env, &options.env_files)?;
     let located = |e: ResolveError| {
         let mut diagnostic = e.to_diagnostic();
@@ -128,7 +127,7 @@ fn resolve_with(
     // Before the exchange: the leases' clocks start no later than Vault's.
     let origin = Instant::now();
     let (answers, login) = match &plan.settings {
-        Some(_) if !offline => crate::vault::perform_session(&plan, &inputs.env),
+        Some(_) if !options.offline => crate::vault::perform_session(&plan, &inputs.env),
         _ => (VaultAnswers::default(), None),
     };
     let mut resolution = dbstack_core::resolve(&inputs, &answers).map_err(located)?;

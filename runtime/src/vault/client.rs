@@ -118,24 +118,15 @@ impl rustify::client::Client for Observed<'_> {
         let secrets = request_secrets(&req);
         let request = reqwest::Request::try_from(req)
             .map_err(|source| HttpError::ReqwestBuildError { source })?;
-        let url = request.url().to_string();
-        let method = request.method().to_string();
-        let mut response =
-            self.inner
-                .http
-                .execute(request)
-                .await
-                .map_err(|e| HttpError::RequestError {
-                    source: e.into(),
-                    url,
-                    method,
-                })?;
-        if let Some(wait) = response
-            .headers()
-            .get(http::header::RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| retry_after(v, SystemTime::now()))
-        {
+        let (url, method) = (request.url().to_string(), request.method().to_string());
+        let sent = self.inner.http.execute(request).await;
+        let mut response = sent.map_err(|e| HttpError::RequestError {
+            source: e.into(),
+            url,
+            method,
+        })?;
+        let header = response.headers().get(http::header::RETRY_AFTER);
+        if let Some(wait) = header.and_then(|v| retry_after(v.to_str().ok()?, SystemTime::now())) {
             let _ = self.retry_after.set(wait);
         }
         let too_large = || HttpError::ResponseError {
