@@ -69,21 +69,16 @@ pub(crate) fn classify(err: &ClientError, target: &Target<'_>) -> VaultFailure {
         }
         ClientError::FileReadError { path, .. }
         | ClientError::FileNotFoundError { path }
-        | ClientError::ParseCertificateError { path, .. } => failure(
-            kind::CONFIG,
-            path.clone(),
-            None,
-            format!(
-                "cannot use the CA certificate `{path}` (VAULT_CACERT) for `{}`",
-                target.addr
-            ),
-        ),
-        ClientError::RestClientBuildError { .. } => failure(
-            kind::CONFIG,
-            target.addr,
-            None,
-            format!("cannot build an HTTP client for vault at `{}`", target.addr),
-        ),
+        | ClientError::ParseCertificateError { path, .. } => {
+            let addr = target.addr;
+            let message =
+                format!("cannot use the CA certificate `{path}` (VAULT_CACERT) for `{addr}`");
+            failure(kind::CONFIG, path, None, message)
+        }
+        ClientError::RestClientBuildError { .. } => {
+            let message = format!("cannot build an HTTP client for vault at `{}`", target.addr);
+            failure(kind::CONFIG, target.addr, None, message)
+        }
         other => invalid(target, &other.to_string().to_lowercase()),
     }
 }
@@ -113,17 +108,13 @@ fn from_http(err: &HttpError, target: &Target<'_>) -> VaultFailure {
         HttpError::ResponseParseError { .. }
         | HttpError::ResponseConversionError { .. }
         | HttpError::DataParseError { .. } => invalid(target, "the body is not valid JSON"),
-        other => failure(
-            kind::CONFIG,
-            target.source,
-            None,
-            format!(
-                "cannot build the request `{}` for vault at `{}`: {}",
-                target.api_path,
-                target.addr,
-                other.to_string().to_lowercase()
-            ),
-        ),
+        other => {
+            let (addr, api_path) = (target.addr, target.api_path);
+            let why = other.to_string().to_lowercase();
+            let message =
+                format!("cannot build the request `{api_path}` for vault at `{addr}`: {why}");
+            failure(kind::CONFIG, target.source, None, message)
+        }
     }
 }
 

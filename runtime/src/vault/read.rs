@@ -59,10 +59,9 @@ pub(crate) async fn perform(
             };
             let envelope = with_retries(&target, budget, creds).await?;
             let Some(creds) = envelope.data else {
-                let message = format!(
-                    "vault at `{addr}` answered `{}` without credentials",
-                    read.api_path
-                );
+                let api_path = &read.api_path;
+                let message =
+                    format!("vault at `{addr}` answered `{api_path}` without credentials");
                 return Err(failure::failure(
                     kind::INVALID_RESPONSE,
                     &read.path,

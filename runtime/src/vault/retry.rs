@@ -164,16 +164,12 @@ fn rate_limited(
         Some(wait) => format!("; the last one asked to retry after {} s", wait.as_secs()),
         None => String::new(),
     };
-    failure::failure(
-        kind::RATE_LIMITED,
-        target.source,
-        Some(429),
-        format!(
-            "vault at `{}` answered `{}` with HTTP 429 (rate limited) {answers} times{asked}; \
-             gave up at the deadline of {} ms (DBSTACK_VAULT_DEADLINE)",
-            target.addr, target.api_path, budget.deadline_ms
-        ),
-    )
+    let (addr, api_path, deadline_ms) = (target.addr, target.api_path, budget.deadline_ms);
+    let message = format!(
+        "vault at `{addr}` answered `{api_path}` with HTTP 429 (rate limited) {answers} \
+         times{asked}; gave up at the deadline of {deadline_ms} ms (DBSTACK_VAULT_DEADLINE)"
+    );
+    failure::failure(kind::RATE_LIMITED, target.source, Some(429), message)
 }
 
 /// Exponential backoff with jitter for connection errors and 5xx: 50–100 % of
