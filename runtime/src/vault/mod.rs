@@ -1,7 +1,7 @@
 //! Performs the core's Vault plan: authenticate once, then every read concurrently.
 //!
 //! Every request has the plan's per-request timeout (`timeout_ms`). The retry policy
-//! ([`retry`]): a 429 is retried (after `Retry-After`, else with full-jitter exponential
+//! (`retry.rs`): a 429 is retried (after `Retry-After`, else with full-jitter exponential
 //! backoff) until the storm deadline (`deadline_ms`, `DBSTACK_VAULT_DEADLINE`); connection
 //! errors and 5xx a bounded number of times; never other 4xx, never a timeout. Without a 429
 //! the whole exchange has a deadline of [`DEADLINE_FACTOR`] times the per-request timeout.
