@@ -2,13 +2,14 @@
 //! HTTP layer) and its retry policy (`with_retries`): `sys/leases/renew` and
 //! `sys/leases/revoke` (which vaultrs lacks) and `auth/token/renew-self`.
 
-use dbstack_core::vault::VaultFailure;
+use dbstack_core::vault::{VaultFailure, VaultSettings};
+use rustify::endpoint::EndpointResult;
 use rustify::enums::RequestMethod;
-use vaultrs::api::token::requests::RenewTokenSelfRequest;
+use serde_json::{json, Value};
 use vaultrs::client::VaultClient;
 use vaultrs::error::ClientError;
 
-use super::super::client::{self, Raw, Refusal};
+use super::super::client::{self, Raw};
 use super::super::failure::Target;
 use super::super::{with_retries, Budget};
 
@@ -20,37 +21,53 @@ pub(crate) struct Grant {
 }
 
 /// The envelope of an answer (`lease_duration`, `renewable`, `auth`).
-fn envelope<T: serde::de::DeserializeOwned + Send + Sync>(
-    answer: &rustify::endpoint::EndpointResult<T>,
-) -> Result<vaultrs::api::EndpointResult<T>, Refusal> {
+fn envelope(
+    answer: &EndpointResult<Value>,
+) -> Result<vaultrs::api::EndpointResult<Value>, ClientError> {
     answer
-        .wrap::<vaultrs::api::EndpointResult<T>>()
-        .map_err(|source| Refusal::from(ClientError::RestClientError { source }))
+        .wrap()
+        .map_err(|source| ClientError::RestClientError { source })
+}
+
+/// `method api_path` with a JSON `body` (`source`: what it is for), under the retry policy;
+/// `read` takes the answer apart.
+async fn call<T>(
+    client: &VaultClient,
+    settings: &VaultSettings,
+    (method, api_path): (RequestMethod, &str),
+    source: &str,
+    body: Value,
+    read: fn(&EndpointResult<Value>) -> Result<T, ClientError>,
+) -> Result<T, VaultFailure> {
+    let target = Target {
+        addr: &settings.addr,
+        api_path,
+        source,
+        auth: false,
+    };
+    with_retries(&target, &Budget::new(settings), || async {
+        let call = Raw {
+            method: method.clone(),
+            path: api_path.to_owned(),
+            body: Some(body.clone()),
+        };
+        Ok(read(&client::exec(client, call).await?)?)
+    })
+    .await
 }
 
 /// `PUT sys/leases/renew` asking for `increment_s` more seconds.
 pub(crate) async fn renew_lease(
     client: &VaultClient,
-    addr: &str,
-    budget: &Budget,
+    settings: &VaultSettings,
     lease_id: &str,
     source: &str,
     increment_s: u64,
 ) -> Result<Grant, VaultFailure> {
-    let target = Target {
-        addr,
-        api_path: "sys/leases/renew",
-        source,
-        auth: false,
-    };
-    let body = serde_json::json!({"lease_id": lease_id, "increment": increment_s});
-    with_retries(&target, budget, || async {
-        let call = Raw {
-            method: RequestMethod::PUT,
-            path: "sys/leases/renew".to_owned(),
-            body: Some(body.clone()),
-        };
-        let answer = envelope(&client::exec(client, call).await?)?;
+    let body = json!({"lease_id": lease_id, "increment": increment_s});
+    let put = (RequestMethod::PUT, "sys/leases/renew");
+    call(client, settings, put, source, body, |answer| {
+        let answer = envelope(answer)?;
         Ok(Grant {
             ttl_s: u64::from(answer.lease_duration),
             renewable: answer.renewable,
@@ -62,50 +79,35 @@ pub(crate) async fn renew_lease(
 /// `PUT sys/leases/revoke`.
 pub(crate) async fn revoke_lease(
     client: &VaultClient,
-    addr: &str,
-    budget: &Budget,
+    settings: &VaultSettings,
     lease_id: &str,
     source: &str,
 ) -> Result<(), VaultFailure> {
-    let target = Target {
-        addr,
-        api_path: "sys/leases/revoke",
+    let put = (RequestMethod::PUT, "sys/leases/revoke");
+    call(
+        client,
+        settings,
+        put,
         source,
-        auth: false,
-    };
-    let body = serde_json::json!({"lease_id": lease_id});
-    with_retries(&target, budget, || async {
-        let call = Raw {
-            method: RequestMethod::PUT,
-            path: "sys/leases/revoke".to_owned(),
-            body: Some(body.clone()),
-        };
-        client::exec(client, call).await.map(|_| ())
-    })
+        json!({"lease_id": lease_id}),
+        |_| Ok(()),
+    )
     .await
 }
 
 /// `POST auth/token/renew-self` asking for `increment_s` more seconds.
 pub(crate) async fn renew_token(
     client: &VaultClient,
-    addr: &str,
-    budget: &Budget,
+    settings: &VaultSettings,
     source: &str,
     increment_s: u64,
 ) -> Result<Grant, VaultFailure> {
-    let target = Target {
-        addr,
-        api_path: "auth/token/renew-self",
-        source,
-        auth: false,
-    };
-    with_retries(&target, budget, || async {
-        let endpoint = RenewTokenSelfRequest::builder()
-            .increment(format!("{increment_s}s"))
-            .build()
-            .map_err(|_| ClientError::ResponseEmptyError)?;
-        let answer = envelope(&client::exec(client, endpoint).await?)?;
-        let auth = answer.auth.ok_or(ClientError::ResponseEmptyError)?;
+    let body = json!({"increment": format!("{increment_s}s")});
+    let post = (RequestMethod::POST, "auth/token/renew-self");
+    call(client, settings, post, source, body, |answer| {
+        let auth = envelope(answer)?
+            .auth
+            .ok_or(ClientError::ResponseEmptyError)?;
         Ok(Grant {
             ttl_s: auth.lease_duration,
             renewable: auth.renewable,

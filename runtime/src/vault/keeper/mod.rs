@@ -23,7 +23,8 @@ use std::sync::{mpsc as sync_mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use dbstack_core::vault::{
-    ReadKind, VaultAnswers, VaultFailure, VaultPlan, VaultResult, VaultSettings,
+    AuthMethod, ReadKind, VaultAnswers, VaultFailure, VaultPlan, VaultRead, VaultResult,
+    VaultSettings,
 };
 use dbstack_core::{Inputs, Resolution};
 use serde_json::{json, Value};
@@ -61,36 +62,30 @@ impl KeeperOptions {
     /// `DBSTACK_KV_REFRESH` (whole seconds, 1 to 86400) and `DBSTACK_KEEP_LEASES`
     /// (the core's boolean: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`).
     pub fn from_env(env: &BTreeMap<String, String>) -> Result<KeeperOptions, VaultFailure> {
+        let invalid = |name: &str, message| failure::failure(kind::CONFIG, name, None, message);
         let mut options = KeeperOptions::default();
         if let Some(text) = env.get("DBSTACK_KV_REFRESH").map(|t| t.trim()) {
-            match text.parse::<u64>() {
-                Ok(s) if (1..=86_400).contains(&s) => options.kv_refresh = Duration::from_secs(s),
-                _ => {
-                    return Err(failure::failure(
-                        kind::CONFIG,
-                        "DBSTACK_KV_REFRESH",
-                        None,
-                        format!("DBSTACK_KV_REFRESH `{text}` is not a whole number of seconds between 1 and 86400"),
-                    ))
-                }
-            }
+            let seconds = text.parse().ok().filter(|s| (1..=86_400).contains(s));
+            options.kv_refresh = Duration::from_secs(seconds.ok_or_else(|| {
+                invalid(
+                    "DBSTACK_KV_REFRESH",
+                    format!("DBSTACK_KV_REFRESH `{text}` is not a whole number of seconds between 1 and 86400"),
+                )
+            })?);
         }
         if let Some(text) = env
             .get("DBSTACK_KEEP_LEASES")
             .map(|t| t.trim().to_ascii_lowercase())
         {
-            options.keep_leases = match dbstack_core::env_vars::parse_bool(&text) {
-                Some(keep) => keep,
-                None if text.is_empty() => false,
-                None => {
-                    return Err(failure::failure(
-                        kind::CONFIG,
+            let keep = dbstack_core::env_vars::parse_bool(&text);
+            options.keep_leases = keep
+                .or_else(|| text.is_empty().then_some(false))
+                .ok_or_else(|| {
+                    invalid(
                         "DBSTACK_KEEP_LEASES",
-                        None,
                         format!("DBSTACK_KEEP_LEASES `{text}` must be `true` or `false`"),
-                    ))
-                }
-            };
+                    )
+                })?;
         }
         Ok(options)
     }
@@ -135,70 +130,19 @@ enum Command {
 /// One lease the keeper looks after.
 #[derive(Debug, Clone)]
 struct Kept {
-    /// The read's path (`database/creds/app`), the key of its answer.
-    path: String,
-    aliases: String,
+    /// The `database/creds` read that issued it.
+    read: VaultRead,
     lease_id: String,
     clock: Clock,
     /// New credentials fetched for it so far.
     rotations: u32,
 }
 
-/// Status rows, with instants so that the TTL left is computed when asked.
-#[derive(Debug, Clone, Default)]
-struct Status {
-    token: Option<TokenRow>,
-    leases: Vec<LeaseRow>,
-    kv: Option<KvRow>,
-    last_error: Option<String>,
-}
-
+/// The loop's bookkeeping, copied for [`Keeper::status`] after each step (clock values are
+/// milliseconds since the keeper's origin).
 #[derive(Debug, Clone)]
-struct TokenRow {
+struct State {
     auth: &'static str,
-    accessor: String,
-    expires: Option<Instant>,
-    renewals: u32,
-    logins: u32,
-    next: Option<(Instant, &'static str)>,
-}
-
-#[derive(Debug, Clone)]
-struct LeaseRow {
-    alias: String,
-    path: String,
-    lease_id: String,
-    expires: Option<Instant>,
-    renewable: bool,
-    renewals: u32,
-    rotations: u32,
-    next: Option<(Instant, &'static str)>,
-}
-
-#[derive(Debug, Clone)]
-struct KvRow {
-    paths: Vec<String>,
-    reads: u32,
-    next: Instant,
-}
-
-#[derive(Debug)]
-struct Shared {
-    generation: AtomicU64,
-    snapshot: Mutex<Arc<Snapshot>>,
-    status: Mutex<Status>,
-}
-
-/// The loop's state; moved onto the keeper thread when it starts.
-struct Run {
-    origin: Instant,
-    inputs: Inputs,
-    plan: VaultPlan,
-    settings: VaultSettings,
-    env: BTreeMap<String, String>,
-    options: KeeperOptions,
-    client: VaultClient,
-    answers: VaultAnswers,
     token: Clock,
     accessor: String,
     token_source: String,
@@ -207,9 +151,30 @@ struct Run {
     token_reported: bool,
     logins: u32,
     leases: Vec<Kept>,
-    /// Replaced leases still alive (connections may use them): revoked at exit.
-    retired: Vec<(String, String, Option<u64>)>,
+    /// The KV reads, re-read every `DBSTACK_KV_REFRESH`.
+    kv_reads: Vec<VaultRead>,
     kv: KvClock,
+}
+
+#[derive(Debug)]
+struct Shared {
+    origin: Instant,
+    generation: AtomicU64,
+    snapshot: Mutex<Arc<Snapshot>>,
+    /// The loop's state, when it was copied, and the last warning.
+    status: Mutex<(State, u64, Option<String>)>,
+}
+
+/// The loop; moved onto the keeper thread when it starts.
+struct Run {
+    inputs: Inputs,
+    settings: VaultSettings,
+    keep_leases: bool,
+    client: VaultClient,
+    answers: VaultAnswers,
+    state: State,
+    /// Replaced leases still alive (connections may use them): revoked at exit.
+    retired: Vec<Kept>,
     last_forced: Option<u64>,
     shared: Arc<Shared>,
     log: LogSink,
@@ -218,8 +183,8 @@ struct Run {
 impl std::fmt::Debug for Run {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Run")
-            .field("accessor", &self.accessor)
-            .field("leases", &self.leases)
+            .field("accessor", &self.state.accessor)
+            .field("leases", &self.state.leases)
             .finish_non_exhaustive()
     }
 }
@@ -238,7 +203,7 @@ struct Inner {
 #[derive(Debug)]
 pub struct Keeper {
     pid: u32,
-    inner: Option<Arc<Inner>>,
+    inner: Option<Inner>,
 }
 
 /// Why a keeper call could not be answered here.
@@ -271,76 +236,61 @@ impl Keeper {
         };
         let mut client = super::client::build(&settings)?;
         client.set_token(login.token.expose());
-        let mut token = Clock::issued(0, login.ttl_s.saturating_mul(1000), login.renewable);
-        token.asked_ms = login.asked_s.saturating_mul(1000).max(token.asked_ms);
-        let leases = plan
-            .reads
-            .iter()
-            .filter(|r| matches!(r.kind, ReadKind::DatabaseCreds { .. }))
-            .filter_map(|read| match answers.results.get(&read.path) {
-                Some(VaultResult::DatabaseCreds {
-                    lease_id,
-                    lease_duration,
-                    renewable,
-                    ..
-                }) => Some(Kept {
-                    path: read.path.clone(),
-                    aliases: aliases_of(&read.purpose),
-                    lease_id: lease_id.clone(),
-                    clock: Clock::issued(0, lease_duration.saturating_mul(1000), *renewable),
-                    rotations: 0,
-                }),
-                _ => None,
-            })
+        let reads = |kv: bool| {
+            let reads = plan.reads.iter();
+            reads.filter(move |r| matches!(r.kind, ReadKind::Kv2 { .. }) == kv)
+        };
+        let leases = reads(false)
+            .filter_map(|read| Some(kept(read, answers.results.get(&read.path)?, 0)?.0))
             .collect();
         let kv_every = u64::try_from(options.kv_refresh.as_millis()).unwrap_or(u64::MAX);
+        let state = State {
+            auth: settings.auth.as_str(),
+            token: token_clock(0, &login),
+            accessor: login.accessor,
+            token_source: login.source,
+            can_login: !matches!(settings.auth, AuthMethod::Token),
+            token_reported: false,
+            logins: 1,
+            leases,
+            kv_reads: reads(true).cloned().collect(),
+            kv: KvClock::new(0, kv_every),
+        };
         let shared = Arc::new(Shared {
+            origin,
             generation: AtomicU64::new(1),
             snapshot: Mutex::new(Arc::new(Snapshot {
                 generation: 1,
                 resolution,
                 answers: answers.clone(),
             })),
-            status: Mutex::new(Status::default()),
+            status: Mutex::new((state.clone(), since(origin), None)),
         });
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         let run = Run {
-            origin,
-            can_login: !matches!(settings.auth, dbstack_core::vault::AuthMethod::Token),
             inputs,
-            plan,
-            env: BTreeMap::new(),
-            options,
+            settings,
+            keep_leases: options.keep_leases,
             client,
             answers,
-            token,
-            accessor: login.accessor,
-            token_source: login.source,
-            token_reported: false,
-            logins: 1,
-            leases,
+            state,
             retired: Vec::new(),
-            kv: KvClock::new(0, kv_every),
             last_forced: None,
             shared: Arc::clone(&shared),
             log,
-            settings,
         };
-        let mut run = run;
-        run.env = run.inputs.env.clone();
-        run.publish_status();
         Ok(Some(Keeper {
             pid: std::process::id(),
-            inner: Some(Arc::new(Inner {
+            inner: Some(Inner {
                 shared,
                 tx,
                 pending: Mutex::new(Some((run, rx))),
                 thread: Mutex::new(None),
-            })),
+            }),
         }))
     }
 
-    fn here(&self) -> Result<&Arc<Inner>, KeeperError> {
+    fn here(&self) -> Result<&Inner, KeeperError> {
         if self.pid != std::process::id() {
             return Err(KeeperError::OtherProcess(self.pid));
         }
@@ -349,6 +299,11 @@ impl Keeper {
 
     /// Starts the keeper thread unless it runs already.
     pub fn start(&self) -> Result<(), KeeperError> {
+        self.running().map(|_| ())
+    }
+
+    /// [`Keeper::here`], once the thread is started.
+    fn running(&self) -> Result<&Inner, KeeperError> {
         let inner = self.here()?;
         let pending = inner
             .pending
@@ -356,7 +311,7 @@ impl Keeper {
             .map_err(|_| KeeperError::Stopped)?
             .take();
         let Some((run, rx)) = pending else {
-            return Ok(());
+            return Ok(inner);
         };
         let spawned = std::thread::Builder::new()
             .name("dbstack-keeper".into())
@@ -372,21 +327,17 @@ impl Keeper {
                         &format!("the credential keeper cannot start its runtime: {e}"),
                     ),
                 }
-            });
-        match spawned {
-            Ok(handle) => {
-                if let Ok(mut thread) = inner.thread.lock() {
-                    *thread = Some(handle);
-                }
-                Ok(())
-            }
-            Err(e) => Err(KeeperError::Vault(failure::failure(
-                kind::CONFIG,
-                "dbstack-keeper",
-                None,
-                format!("cannot start the credential keeper thread: {e}"),
-            ))),
+            })
+            .map_err(|e| {
+                keeper_failure(
+                    kind::CONFIG,
+                    format!("cannot start the credential keeper thread: {e}"),
+                )
+            })?;
+        if let Ok(mut thread) = inner.thread.lock() {
+            *thread = Some(spawned);
         }
+        Ok(inner)
     }
 
     /// Whether the thread runs.
@@ -404,38 +355,41 @@ impl Keeper {
 
     /// The current credentials; starts the keeper.
     pub fn snapshot(&self) -> Result<Arc<Snapshot>, KeeperError> {
-        self.start()?;
-        let inner = self.here()?;
-        let snapshot = inner
-            .shared
-            .snapshot
-            .lock()
+        let snapshot = self.running()?.shared.snapshot.lock();
+        snapshot
+            .map(|s| Arc::clone(&s))
+            .map_err(|_| KeeperError::Stopped)
+    }
+
+    /// Starts the keeper and sends it a command; its answer, or `None` when none came within
+    /// `wait`.
+    fn ask<T>(
+        &self,
+        command: impl FnOnce(sync_mpsc::SyncSender<T>) -> Command,
+        wait: Duration,
+    ) -> Result<(&Inner, Option<T>), KeeperError> {
+        let inner = self.running()?;
+        let (reply, answer) = sync_mpsc::sync_channel(1);
+        inner
+            .tx
+            .send(command(reply))
             .map_err(|_| KeeperError::Stopped)?;
-        Ok(Arc::clone(&snapshot))
+        Ok((inner, answer.recv_timeout(wait).ok()))
     }
 
     /// New credentials now (an authentication failed): KV re-read, every lease replaced.
     /// Refreshes closer than [`FORCED_REFRESH_GAP`] share one. Waits at most `wait`.
     pub fn refresh(&self, wait: Duration) -> Result<Arc<Snapshot>, KeeperError> {
-        self.start()?;
-        let inner = self.here()?;
-        let (reply, answer) = sync_mpsc::sync_channel(1);
-        inner
-            .tx
-            .send(Command::Refresh { reply })
-            .map_err(|_| KeeperError::Stopped)?;
-        match answer.recv_timeout(wait) {
-            Ok(Ok(_)) => self.snapshot(),
-            Ok(Err(f)) => Err(KeeperError::Vault(f)),
-            Err(_) => Err(KeeperError::Vault(failure::failure(
+        match self.ask(|reply| Command::Refresh { reply }, wait)?.1 {
+            Some(Ok(_)) => self.snapshot(),
+            Some(Err(f)) => Err(KeeperError::Vault(f)),
+            None => Err(keeper_failure(
                 kind::TIMEOUT,
-                "dbstack-keeper",
-                None,
                 format!(
                     "the credential keeper did not refresh within {} ms",
                     wait.as_millis()
                 ),
-            ))),
+            )),
         }
     }
 
@@ -443,50 +397,50 @@ impl Keeper {
     /// TTL left, renewals and the next action; never a secret.
     pub fn status(&self) -> Result<Value, KeeperError> {
         let inner = self.here()?;
-        let status = inner
-            .shared
-            .status
-            .lock()
-            .map_err(|_| KeeperError::Stopped)?
-            .clone();
-        let started = self.started();
+        let status = inner.shared.status.lock();
+        let (state, at, last_error) = status.map_err(|_| KeeperError::Stopped)?.clone();
         let now = Instant::now();
-        let secs = |at: Option<Instant>| {
-            at.map(|at| {
-                let left = at.saturating_duration_since(now).as_secs_f64();
-                (left * 10.0).round() / 10.0
-            })
+        let secs = |ms: u64| {
+            let end = inner.shared.origin + Duration::from_millis(ms);
+            (end.saturating_duration_since(now).as_secs_f64() * 10.0).round() / 10.0
         };
-        let next = |n: &Option<(Instant, &'static str)>| match n {
-            Some((at, what)) => json!({"action": what, "in_s": secs(Some(*at))}),
-            None => Value::Null,
+        let next = |due: Option<(u64, &str)>| {
+            due.map(|(ms, action)| json!({"action": action, "in_s": secs(ms)}))
         };
+        let token = &state.token;
+        let token_next = state.token_due(at).map(|(ms, step)| match step {
+            Step::Renew => (ms, "renew"),
+            Step::Replace => (ms, "login"),
+            Step::Report => (ms, "expires: new token needed"),
+        });
         Ok(json!({
-            "running": started,
-            "token": status.token.as_ref().map(|t| json!({
-                "auth": t.auth,
-                "accessor": t.accessor,
-                "ttl_left_s": secs(t.expires),
-                "renewals": t.renewals,
-                "logins": t.logins,
-                "next": next(&t.next),
-            })),
-            "leases": status.leases.iter().map(|l| json!({
-                "alias": l.alias,
-                "path": l.path,
+            "running": self.started(),
+            "token": {
+                "auth": state.auth,
+                "accessor": state.accessor,
+                "ttl_left_s": token.expires_at.map(secs),
+                "renewals": token.renewals,
+                "logins": state.logins,
+                "next": next(token_next),
+            },
+            "leases": state.leases.iter().map(|l| json!({
+                "alias": aliases_of(&l.read.purpose),
+                "path": l.read.path,
                 "lease_id": l.lease_id,
-                "ttl_left_s": secs(l.expires),
-                "renewable": l.renewable,
-                "renewals": l.renewals,
+                "ttl_left_s": l.clock.expires_at.map(secs),
+                "renewable": l.clock.renewable,
+                "renewals": l.clock.renewals,
                 "rotations": l.rotations,
-                "next": next(&l.next),
+                "next": next(l.clock.due(at, true).map(|(ms, step)| {
+                    (ms, if step == Step::Renew { "renew" } else { "rotate" })
+                })),
             })).collect::<Vec<_>>(),
-            "kv": status.kv.as_ref().map(|k| json!({
-                "paths": k.paths,
-                "reads": k.reads,
-                "next": {"action": "reread", "in_s": secs(Some(k.next))},
+            "kv": (!state.kv_reads.is_empty()).then(|| json!({
+                "paths": state.kv_reads.iter().map(|r| &r.path).collect::<Vec<_>>(),
+                "reads": state.kv.reads,
+                "next": next(Some((state.kv.due(), "reread"))),
             })),
-            "last_error": status.last_error,
+            "last_error": last_error,
         }))
     }
 
@@ -494,18 +448,9 @@ impl Keeper {
     /// (or `revoke` is false). Waits at most `wait`.
     /// The keeper answers nothing but [`Keeper::snapshot`] and [`Keeper::status`] afterwards.
     pub fn stop(&self, revoke: bool, wait: Duration) -> Result<StopReport, KeeperError> {
-        self.start()?;
-        let inner = self.here()?;
-        let (reply, answer) = sync_mpsc::sync_channel(1);
-        inner
-            .tx
-            .send(Command::Stop { revoke, reply })
-            .map_err(|_| KeeperError::Stopped)?;
-        let report = answer
-            .recv_timeout(wait)
-            .map_err(|_| KeeperError::Stopped)?;
-        let handle = inner.thread.lock().ok().and_then(|mut t| t.take());
-        if let Some(handle) = handle {
+        let (inner, report) = self.ask(|reply| Command::Stop { revoke, reply }, wait)?;
+        let report = report.ok_or(KeeperError::Stopped)?;
+        if let Some(handle) = inner.thread.lock().ok().and_then(|mut t| t.take()) {
             let _ = handle.join();
         }
         Ok(report)
@@ -523,6 +468,15 @@ impl Drop for Keeper {
     }
 }
 
+fn keeper_failure(kind: &str, message: String) -> KeeperError {
+    KeeperError::Vault(failure::failure(kind, "dbstack-keeper", None, message))
+}
+
+/// Milliseconds since `origin`.
+fn since(origin: Instant) -> u64 {
+    u64::try_from(origin.elapsed().as_millis()).unwrap_or(u64::MAX)
+}
+
 /// `alias:default,alias:x` → `default,x`.
 fn aliases_of(purpose: &str) -> String {
     purpose
@@ -530,6 +484,33 @@ fn aliases_of(purpose: &str) -> String {
         .map(|p| p.trim_start_matches("alias:"))
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// The clock of a login's token, issued at `now`.
+fn token_clock(now: u64, login: &Login) -> Clock {
+    let mut token = Clock::issued(now, login.ttl_s.saturating_mul(1000), login.renewable);
+    token.asked_ms = login.asked_s.saturating_mul(1000).max(token.asked_ms);
+    token
+}
+
+/// The lease a `database/creds` read answered at `now`, and its TTL in seconds.
+fn kept(read: &VaultRead, result: &VaultResult, now: u64) -> Option<(Kept, u64)> {
+    let VaultResult::DatabaseCreds {
+        lease_id,
+        lease_duration,
+        renewable,
+        ..
+    } = result
+    else {
+        return None;
+    };
+    let kept = Kept {
+        read: read.clone(),
+        lease_id: lease_id.clone(),
+        clock: Clock::issued(now, lease_duration.saturating_mul(1000), *renewable),
+        rotations: 0,
+    };
+    Some((kept, *lease_duration))
 }
 
 /// A value in `[0, 1)` that differs between calls and processes.
@@ -557,13 +538,34 @@ fn token_refused(f: &VaultFailure) -> bool {
     f.kind == kind::AUTH_FAILED || f.status == Some(403)
 }
 
-impl Run {
-    fn now(&self) -> u64 {
-        u64::try_from(self.origin.elapsed().as_millis()).unwrap_or(u64::MAX)
+impl State {
+    /// The token's next step; that it cannot be renewed nor replaced is reported once.
+    fn token_due(&self, now: u64) -> Option<(u64, Step)> {
+        let due = self.token.due(now, self.can_login);
+        due.filter(|&(_, step)| !(step == Step::Report && self.token_reported))
     }
 
-    fn at(&self, ms: u64) -> Instant {
-        self.origin + Duration::from_millis(ms)
+    /// The earliest due task; the token first when tied (leases need a valid token).
+    fn next(&self, now: u64) -> Option<(u64, Task)> {
+        let token = self
+            .token_due(now)
+            .map(|(at, step)| (at, Task::Token(step)));
+        let leases = self.leases.iter().enumerate().filter_map(|(index, lease)| {
+            let (at, step) = lease.clock.due(now, true)?;
+            Some((at, Task::Lease(index, step)))
+        });
+        let kv = (!self.kv_reads.is_empty()).then(|| (self.kv.due(), Task::Kv));
+        token
+            .into_iter()
+            .chain(leases)
+            .chain(kv)
+            .min_by_key(|&(at, _)| at)
+    }
+}
+
+impl Run {
+    fn now(&self) -> u64 {
+        since(self.shared.origin)
     }
 
     fn info(&self, message: &str) {
@@ -573,45 +575,14 @@ impl Run {
     fn warn(&self, message: &str) {
         (self.log)(Level::Warning, message);
         if let Ok(mut status) = self.shared.status.lock() {
-            status.last_error = Some(message.to_owned());
+            status.2 = Some(message.to_owned());
         }
-    }
-
-    /// The earliest due task; the token first when tied (leases need a valid token).
-    fn next(&self, now: u64) -> Option<(u64, Task)> {
-        let mut best: Option<(u64, Task)> = None;
-        let mut consider = |at: u64, task: Task| {
-            if best.map_or(true, |(b, _)| at < b) {
-                best = Some((at, task));
-            }
-        };
-        if let Some((at, step)) = self.token.due(now, self.can_login) {
-            if !(step == Step::Report && self.token_reported) {
-                consider(at, Task::Token(step));
-            }
-        }
-        for (index, lease) in self.leases.iter().enumerate() {
-            if let Some((at, step)) = lease.clock.due(now, true) {
-                consider(at, Task::Lease(index, step));
-            }
-        }
-        if self.has_kv() {
-            consider(self.kv.due(), Task::Kv);
-        }
-        best
-    }
-
-    fn has_kv(&self) -> bool {
-        self.plan
-            .reads
-            .iter()
-            .any(|r| matches!(r.kind, ReadKind::Kv2 { .. }))
     }
 
     async fn run(mut self, mut rx: tokio::sync::mpsc::UnboundedReceiver<Command>) {
         loop {
             let now = self.now();
-            let next = self.next(now);
+            let next = self.state.next(now);
             let wait = next.map_or(Duration::from_secs(3600), |(at, _)| {
                 Duration::from_millis(at.saturating_sub(now))
             });
@@ -634,7 +605,9 @@ impl Run {
                     }
                 },
             }
-            self.publish_status();
+            if let Ok(mut status) = self.shared.status.lock() {
+                (status.0, status.1) = (self.state.clone(), self.now());
+            }
         }
     }
 
@@ -657,103 +630,89 @@ impl Run {
 
     async fn renew_token(&mut self) {
         let now = self.now();
-        let asked = (self.token.asked_ms / 1000).max(1);
-        let answer = calls::renew_token(
-            &self.client,
-            &self.settings.addr,
-            &Budget::new(&self.settings),
-            &self.token_source,
-            asked,
-        )
-        .await;
+        let state = &self.state;
+        let asked = (state.token.asked_ms / 1000).max(1);
+        let answer =
+            calls::renew_token(&self.client, &self.settings, &state.token_source, asked).await;
         match answer {
             Ok(grant) => {
-                self.token
+                self.state
+                    .token
                     .renewed(now, grant.ttl_s.saturating_mul(1000), grant.renewable);
+                let near = self.state.token.capped.then_some(" (its max TTL is near)");
                 self.info(&format!(
                     "vault token renewed (accessor `{}`): ttl {} s{}",
-                    self.accessor,
+                    self.state.accessor,
                     grant.ttl_s,
-                    if self.token.capped {
-                        " (its max TTL is near)"
-                    } else {
-                        ""
-                    }
+                    near.unwrap_or_default()
                 ));
             }
             Err(f) if token_refused(&f) || refused(&f) => {
-                self.token.refused(now);
+                self.state.token.refused(now);
                 self.warn(&format!(
                     "vault refused to renew the token (accessor `{}`): {}",
-                    self.accessor, f.message
+                    self.state.accessor, f.message
                 ));
             }
             Err(f) => {
-                self.token.failed(now, jitter());
+                self.state.token.failed(now, jitter());
                 self.warn(&format!(
                     "cannot renew the vault token (accessor `{}`), retrying: {}",
-                    self.accessor, f.message
+                    self.state.accessor, f.message
                 ));
             }
         }
     }
 
     fn report_token(&mut self) {
-        self.token_reported = true;
-        let left = self.token.left_ms(self.now()).unwrap_or(0) / 1000;
+        self.state.token_reported = true;
+        let left = self.state.token.left_ms(self.now()).unwrap_or(0) / 1000;
         self.warn(&format!(
             "the vault token from {} (accessor `{}`) cannot be renewed any more and expires in {left} s; \
              dynamic credentials end with it: give the process a new token (or use kubernetes or approle auth)",
-            self.token_source, self.accessor
+            self.state.token_source, self.state.accessor
         ));
     }
 
     /// A new login; then every lease is replaced, as the old token's leases end with it.
     async fn login_again(&mut self) -> Result<(), VaultFailure> {
         let now = self.now();
-        if !self.can_login {
+        let state = &mut self.state;
+        if !state.can_login {
             return Err(failure::failure(
                 kind::AUTH_FAILED,
-                self.token_source.clone(),
+                state.token_source.clone(),
                 None,
                 format!(
                     "the vault token from {} (accessor `{}`) has expired or was revoked",
-                    self.token_source, self.accessor
+                    state.token_source, state.accessor
                 ),
             ));
         }
-        match auth::login(
-            &mut self.client,
-            &self.settings,
-            &self.env,
-            &Budget::new(&self.settings),
-        )
-        .await
-        {
+        let budget = Budget::new(&self.settings);
+        match auth::login(&mut self.client, &self.settings, &self.inputs.env, &budget).await {
             Ok(login) => {
                 self.client.set_token(login.token.expose());
-                let mut token =
-                    Clock::issued(now, login.ttl_s.saturating_mul(1000), login.renewable);
-                token.asked_ms = login.asked_s.saturating_mul(1000).max(token.asked_ms);
-                self.token = token;
-                self.accessor = login.accessor;
-                self.token_source = login.source;
-                self.logins = self.logins.saturating_add(1);
-                self.token_reported = false;
+                let state = &mut self.state;
+                state.token = token_clock(now, &login);
+                state.accessor = login.accessor;
+                state.token_source = login.source;
+                state.logins = state.logins.saturating_add(1);
+                state.token_reported = false;
                 self.info(&format!(
                     "logged in to vault again ({}, accessor `{}`, ttl {} s): replacing {} lease(s)",
-                    self.settings.auth.as_str(),
-                    self.accessor,
+                    self.state.auth,
+                    self.state.accessor,
                     login.ttl_s,
-                    self.leases.len()
+                    self.state.leases.len()
                 ));
-                for lease in &mut self.leases {
+                for lease in &mut self.state.leases {
                     lease.clock.refused(now);
                 }
                 Ok(())
             }
             Err(f) => {
-                self.token.failed(now, jitter());
+                self.state.token.failed(now, jitter());
                 self.warn(&format!("vault login failed, retrying: {}", f.message));
                 Err(f)
             }
@@ -762,71 +721,47 @@ impl Run {
 
     async fn renew_lease(&mut self, index: usize) {
         let now = self.now();
-        let Some(lease) = self.leases.get(index) else {
+        let Some(mut lease) = self.state.leases.get(index).cloned() else {
             return;
         };
+        let (id, path) = (&lease.lease_id, &lease.read.path);
         let asked = (lease.clock.asked_ms / 1000).max(1);
-        let answer = calls::renew_lease(
-            &self.client,
-            &self.settings.addr,
-            &Budget::new(&self.settings),
-            &lease.lease_id,
-            &lease.path,
-            asked,
-        )
-        .await;
-        let token_dead = matches!(&answer, Err(f) if token_refused(f));
-        let Some(lease) = self.leases.get_mut(index) else {
-            return;
-        };
-        let message = match answer {
+        match calls::renew_lease(&self.client, &self.settings, id, path, asked).await {
             Ok(grant) => {
-                lease
+                let ttl_ms = grant.ttl_s.saturating_mul(1000);
+                lease.clock.renewed(now, ttl_ms, grant.renewable);
+                let near = lease
                     .clock
-                    .renewed(now, grant.ttl_s.saturating_mul(1000), grant.renewable);
-                (
-                    Level::Info,
-                    format!(
-                        "lease renewed: {} for {} (lease `{}`): ttl {} s{}",
-                        lease.path,
-                        lease.aliases,
-                        lease.lease_id,
-                        grant.ttl_s,
-                        if lease.clock.capped {
-                            "; its max TTL is near, new credentials follow"
-                        } else {
-                            ""
-                        }
-                    ),
-                )
-            }
-            Err(f) if refused(&f) => {
-                lease.clock.refused(now);
-                (
-                    Level::Warning,
-                    format!(
-                        "vault refused to renew lease `{}` ({}): new credentials follow: {}",
-                        lease.lease_id, lease.path, f.message
-                    ),
-                )
+                    .capped
+                    .then_some("; its max TTL is near, new credentials follow");
+                self.info(&format!(
+                    "lease renewed: {path} for {} (lease `{id}`): ttl {} s{}",
+                    aliases_of(&lease.read.purpose),
+                    grant.ttl_s,
+                    near.unwrap_or_default()
+                ));
             }
             Err(f) => {
-                lease.clock.failed(now, jitter());
-                (
-                    Level::Warning,
-                    format!(
-                        "cannot renew lease `{}` ({}), the credentials stay in use and it is retried: {}",
-                        lease.lease_id, lease.path, f.message
-                    ),
-                )
+                if refused(&f) {
+                    lease.clock.refused(now);
+                    self.warn(&format!(
+                        "vault refused to renew lease `{id}` ({path}): new credentials follow: {}",
+                        f.message
+                    ));
+                } else {
+                    lease.clock.failed(now, jitter());
+                    self.warn(&format!(
+                        "cannot renew lease `{id}` ({path}), the credentials stay in use and it is retried: {}",
+                        f.message
+                    ));
+                }
+                if token_refused(&f) {
+                    self.state.token.refused(now);
+                }
             }
-        };
-        match message.0 {
-            Level::Info => self.info(&message.1),
-            Level::Warning => self.warn(&message.1),
         }
-        if token_dead {
-            self.token.refused(now);
+        if let Some(kept) = self.state.leases.get_mut(index) {
+            kept.clock = lease.clock;
         }
     }
 
@@ -834,63 +769,46 @@ impl Run {
     /// connections may use it) and is revoked at exit.
     async fn replace_lease(&mut self, index: usize) -> Result<(), VaultFailure> {
         let now = self.now();
-        let Some(lease) = self.leases.get(index) else {
+        let Some(read) = self.state.leases.get(index).map(|l| l.read.clone()) else {
             return Ok(());
         };
-        let path = lease.path.clone();
-        let Some(read) = self.plan.reads.iter().find(|r| r.path == path).cloned() else {
-            return Ok(());
-        };
-        let answer = super::read::perform(
-            &self.client,
-            &self.settings.addr,
-            &Budget::new(&self.settings),
-            &read,
-        )
-        .await;
-        match answer {
-            Ok(result @ VaultResult::DatabaseCreds { .. }) => {
-                let VaultResult::DatabaseCreds {
-                    lease_id,
-                    lease_duration,
-                    renewable,
-                    ..
-                } = &result
-                else {
+        let budget = Budget::new(&self.settings);
+        match super::read::perform(&self.client, &self.settings.addr, &budget, &read).await {
+            Ok(result) => {
+                let Some((mut new, ttl_s)) = kept(&read, &result, now) else {
                     return Ok(());
                 };
-                let clock = Clock::issued(now, lease_duration.saturating_mul(1000), *renewable);
-                let (lease_id, lease_duration) = (lease_id.clone(), *lease_duration);
-                if let Some(lease) = self.leases.get_mut(index) {
-                    let old = std::mem::replace(&mut lease.lease_id, lease_id.clone());
-                    self.retired
-                        .push((old, lease.path.clone(), lease.clock.expires_at));
-                    lease.clock = clock;
-                    lease.rotations = lease.rotations.saturating_add(1);
+                let message = format!(
+                    "new credentials for {} from {} (lease `{}`, ttl {ttl_s} s)",
+                    aliases_of(&read.purpose),
+                    read.path,
+                    new.lease_id
+                );
+                if let Some(lease) = self.state.leases.get_mut(index) {
+                    new.rotations = lease.rotations.saturating_add(1);
+                    self.retired.push(std::mem::replace(lease, new));
                 }
-                self.answers.results.insert(path.clone(), result);
+                self.answers.results.insert(read.path, result);
                 self.publish();
-                let aliases = self.leases.get(index).map(|l| l.aliases.clone());
-                self.info(&format!(
-                    "new credentials for {} from {path} (lease `{lease_id}`, ttl {lease_duration} s)",
-                    aliases.unwrap_or_default()
-                ));
+                self.info(&message);
                 // Forget retired leases that ended a while ago.
-                self.retired
-                    .retain(|(_, _, end)| end.map_or(true, |e| e.saturating_add(60_000) > now));
+                self.retired.retain(|old| {
+                    old.clock
+                        .expires_at
+                        .map_or(true, |e| e.saturating_add(60_000) > now)
+                });
                 Ok(())
             }
-            Ok(_) => Ok(()),
             Err(f) => {
                 if token_refused(&f) {
-                    self.token.refused(now);
+                    self.state.token.refused(now);
                 }
-                if let Some(lease) = self.leases.get_mut(index) {
+                if let Some(lease) = self.state.leases.get_mut(index) {
                     lease.clock.failed(now, jitter());
                 }
                 self.warn(&format!(
-                    "cannot fetch new credentials from {path}, the current ones stay in use and it is retried: {}",
-                    f.message
+                    "cannot fetch new credentials from {}, the current ones stay in use and it is retried: {}",
+                    read.path, f.message
                 ));
                 Err(f)
             }
@@ -899,48 +817,42 @@ impl Run {
 
     async fn reread_kv(&mut self) -> Result<(), VaultFailure> {
         let now = self.now();
-        let reads: Vec<_> = self
-            .plan
-            .reads
-            .iter()
-            .filter(|r| matches!(r.kind, ReadKind::Kv2 { .. }))
-            .cloned()
-            .collect();
         let mut changed = Vec::new();
-        for read in &reads {
-            let answer = super::read::perform(
-                &self.client,
-                &self.settings.addr,
-                &Budget::new(&self.settings),
-                read,
-            )
-            .await;
-            match answer {
+        let mut failed = None;
+        for read in self.state.kv_reads.clone() {
+            let budget = Budget::new(&self.settings);
+            match super::read::perform(&self.client, &self.settings.addr, &budget, &read).await {
                 Ok(result) => {
-                    if self.answers.results.get(&read.path) != Some(&result) {
-                        changed.push(read.path.clone());
-                        self.answers.results.insert(read.path.clone(), result);
+                    let old = self
+                        .answers
+                        .results
+                        .insert(read.path.clone(), result.clone());
+                    if old.as_ref() != Some(&result) {
+                        changed.push(read.path);
                     }
                 }
                 Err(f) => {
-                    if token_refused(&f) {
-                        self.token.refused(now);
-                    }
-                    self.kv.failed(now, jitter());
-                    if !changed.is_empty() {
-                        self.publish();
-                    }
-                    self.warn(&format!(
-                        "cannot re-read {}, the values in use stay: {}",
-                        read.path, f.message
-                    ));
-                    return Err(f);
+                    failed = Some((read.path, f));
+                    break;
                 }
             }
         }
-        self.kv.read(now);
         if !changed.is_empty() {
             self.publish();
+        }
+        if let Some((path, f)) = failed {
+            if token_refused(&f) {
+                self.state.token.refused(now);
+            }
+            self.state.kv.failed(now, jitter());
+            self.warn(&format!(
+                "cannot re-read {path}, the values in use stay: {}",
+                f.message
+            ));
+            return Err(f);
+        }
+        self.state.kv.read(now);
+        if !changed.is_empty() {
             self.info(&format!(
                 "KV secrets re-read: {} changed",
                 changed.join(", ")
@@ -952,62 +864,44 @@ impl Run {
     /// A forced refresh: a new login when the token is gone, KV re-read, every lease replaced.
     async fn force(&mut self) -> Result<u64, VaultFailure> {
         let now = self.now();
-        let gap = u64::try_from(FORCED_REFRESH_GAP.as_millis()).unwrap_or(1000);
-        if self
-            .last_forced
-            .is_some_and(|last| now.saturating_sub(last) < gap)
-        {
+        if self.last_forced.is_some_and(|last| {
+            Duration::from_millis(now.saturating_sub(last)) < FORCED_REFRESH_GAP
+        }) {
             return Ok(self.shared.generation.load(Ordering::Acquire));
         }
         self.last_forced = Some(now);
         self.info("an authentication failed: refreshing the vault credentials");
-        if self.token.expired(now) || self.token.capped && !self.token.renewable {
+        let token = &self.state.token;
+        if token.expired(now) || token.capped && !token.renewable {
             self.login_again().await?;
         }
         let mut result = self.reread_kv().await;
-        if matches!(&result, Err(f) if token_refused(f)) && self.can_login {
+        if matches!(&result, Err(f) if token_refused(f)) && self.state.can_login {
             self.login_again().await?;
             result = self.reread_kv().await;
         }
         result?;
-        for index in 0..self.leases.len() {
+        for index in 0..self.state.leases.len() {
             self.replace_lease(index).await?;
         }
         Ok(self.shared.generation.load(Ordering::Acquire))
     }
 
-    async fn stop(&mut self, revoke: bool) -> StopReport {
+    async fn stop(&self, revoke: bool) -> StopReport {
         let mut report = StopReport::default();
-        if !revoke || self.options.keep_leases {
-            if !self.leases.is_empty() {
+        if !revoke || self.keep_leases {
+            if !self.state.leases.is_empty() {
                 self.info("DBSTACK_KEEP_LEASES: the leases are left to expire");
             }
             return report;
         }
-        let mut ids: Vec<(String, String)> = self
-            .retired
-            .iter()
-            .map(|(id, path, _)| (id.clone(), path.clone()))
-            .collect();
-        ids.extend(
-            self.leases
-                .iter()
-                .map(|l| (l.lease_id.clone(), l.path.clone())),
-        );
-        for (lease_id, path) in &ids {
-            let answer = calls::revoke_lease(
-                &self.client,
-                &self.settings.addr,
-                &Budget::new(&self.settings),
-                lease_id,
-                path,
-            )
-            .await;
-            match answer {
+        for lease in self.retired.iter().chain(&self.state.leases) {
+            let (id, path) = (&lease.lease_id, &lease.read.path);
+            match calls::revoke_lease(&self.client, &self.settings, id, path).await {
                 Ok(()) => report.revoked += 1,
                 Err(f) => {
                     report.failed += 1;
-                    self.warn(&format!("cannot revoke lease `{lease_id}`: {}", f.message));
+                    self.warn(&format!("cannot revoke lease `{id}`: {}", f.message));
                 }
             }
         }
@@ -1038,76 +932,6 @@ impl Run {
             Err(e) => self.warn(&format!(
                 "the new vault answers do not resolve, the current credentials stay: {e}"
             )),
-        }
-    }
-
-    fn publish_status(&self) {
-        let now = self.now();
-        let expires = |c: &Clock| c.expires_at.map(|e| self.at(e));
-        let token_next = self
-            .token
-            .due(now, self.can_login)
-            .filter(|(_, s)| !(*s == Step::Report && self.token_reported))
-            .map(|(at, step)| {
-                (
-                    self.at(at),
-                    match step {
-                        Step::Renew => "renew",
-                        Step::Replace => "login",
-                        Step::Report => "expires: new token needed",
-                    },
-                )
-            });
-        let status = Status {
-            token: Some(TokenRow {
-                auth: self.settings.auth.as_str(),
-                accessor: self.accessor.clone(),
-                expires: expires(&self.token),
-                renewals: self.token.renewals,
-                logins: self.logins,
-                next: token_next,
-            }),
-            leases: self
-                .leases
-                .iter()
-                .map(|l| LeaseRow {
-                    alias: l.aliases.clone(),
-                    path: l.path.clone(),
-                    lease_id: l.lease_id.clone(),
-                    expires: expires(&l.clock),
-                    renewable: l.clock.renewable,
-                    renewals: l.clock.renewals,
-                    rotations: l.rotations,
-                    next: l.clock.due(now, true).map(|(at, step)| {
-                        (
-                            self.at(at),
-                            match step {
-                                Step::Renew => "renew",
-                                _ => "rotate",
-                            },
-                        )
-                    }),
-                })
-                .collect(),
-            kv: self.has_kv().then(|| KvRow {
-                paths: self
-                    .plan
-                    .reads
-                    .iter()
-                    .filter(|r| matches!(r.kind, ReadKind::Kv2 { .. }))
-                    .map(|r| r.path.clone())
-                    .collect(),
-                reads: self.kv.reads,
-                next: self.at(self.kv.due()),
-            }),
-            last_error: None,
-        };
-        if let Ok(mut current) = self.shared.status.lock() {
-            let last_error = current.last_error.take();
-            *current = Status {
-                last_error,
-                ..status
-            };
         }
     }
 }
