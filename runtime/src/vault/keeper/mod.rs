@@ -62,30 +62,22 @@ impl KeeperOptions {
     /// `DBSTACK_KV_REFRESH` (whole seconds, 1 to 86400) and `DBSTACK_KEEP_LEASES`
     /// (the core's boolean: `true`/`false`, `1`/`0`, `yes`/`no`, `on`/`off`).
     pub fn from_env(env: &BTreeMap<String, String>) -> Result<KeeperOptions, VaultFailure> {
-        let invalid = |name: &str, message| failure::failure(kind::CONFIG, name, None, message);
+        let invalid = |name: &str, text: &str, why: &str| {
+            failure::failure(kind::CONFIG, name, None, format!("{name} `{text}` {why}"))
+        };
         let mut options = KeeperOptions::default();
         if let Some(text) = env.get("DBSTACK_KV_REFRESH").map(|t| t.trim()) {
             let seconds = text.parse().ok().filter(|s| (1..=86_400).contains(s));
-            options.kv_refresh = Duration::from_secs(seconds.ok_or_else(|| {
-                invalid(
-                    "DBSTACK_KV_REFRESH",
-                    format!("DBSTACK_KV_REFRESH `{text}` is not a whole number of seconds between 1 and 86400"),
-                )
-            })?);
+            let why = "is not a whole number of seconds between 1 and 86400";
+            let seconds = seconds.ok_or_else(|| invalid("DBSTACK_KV_REFRESH", text, why))?;
+            options.kv_refresh = Duration::from_secs(seconds);
         }
-        if let Some(text) = env
-            .get("DBSTACK_KEEP_LEASES")
-            .map(|t| t.trim().to_ascii_lowercase())
-        {
+        let keep = env.get("DBSTACK_KEEP_LEASES");
+        if let Some(text) = keep.map(|t| t.trim().to_ascii_lowercase()) {
             let keep = dbstack_core::env_vars::parse_bool(&text);
-            options.keep_leases = keep
-                .or_else(|| text.is_empty().then_some(false))
-                .ok_or_else(|| {
-                    invalid(
-                        "DBSTACK_KEEP_LEASES",
-                        format!("DBSTACK_KEEP_LEASES `{text}` must be `true` or `false`"),
-                    )
-                })?;
+            let keep = keep.or_else(|| text.is_empty().then_some(false));
+            let why = "must be `true` or `false`";
+            options.keep_leases = keep.ok_or_else(|| invalid("DBSTACK_KEEP_LEASES", &text, why))?;
         }
         Ok(options)
     }
@@ -117,14 +109,11 @@ pub struct StopReport {
     pub failed: u32,
 }
 
+/// What the keeper thread is asked, with where its answer goes.
 enum Command {
-    Refresh {
-        reply: sync_mpsc::SyncSender<Result<u64, VaultFailure>>,
-    },
-    Stop {
-        revoke: bool,
-        reply: sync_mpsc::SyncSender<StopReport>,
-    },
+    Refresh(sync_mpsc::SyncSender<Result<u64, VaultFailure>>),
+    /// `true`: revoke the leases.
+    Stop(bool, sync_mpsc::SyncSender<StopReport>),
 }
 
 /// One lease the keeper looks after.
@@ -316,13 +305,12 @@ impl Keeper {
         let spawned = std::thread::Builder::new()
             .name("dbstack-keeper".into())
             .spawn(move || {
-                let log = Arc::clone(&run.log);
-                match tokio::runtime::Builder::new_current_thread()
+                let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
-                    .build()
-                {
+                    .build();
+                match runtime {
                     Ok(rt) => rt.block_on(run.run(rx)),
-                    Err(e) => log(
+                    Err(e) => (run.log)(
                         Level::Warning,
                         &format!("the credential keeper cannot start its runtime: {e}"),
                     ),
@@ -380,7 +368,7 @@ impl Keeper {
     /// New credentials now (an authentication failed): KV re-read, every lease replaced.
     /// Refreshes closer than [`FORCED_REFRESH_GAP`] share one. Waits at most `wait`.
     pub fn refresh(&self, wait: Duration) -> Result<Arc<Snapshot>, KeeperError> {
-        match self.ask(|reply| Command::Refresh { reply }, wait)?.1 {
+        match self.ask(Command::Refresh, wait)?.1 {
             Some(Ok(_)) => self.snapshot(),
             Some(Err(f)) => Err(KeeperError::Vault(f)),
             None => Err(keeper_failure(
@@ -448,7 +436,7 @@ impl Keeper {
     /// (or `revoke` is false). Waits at most `wait`.
     /// The keeper answers nothing but [`Keeper::snapshot`] and [`Keeper::status`] afterwards.
     pub fn stop(&self, revoke: bool, wait: Duration) -> Result<StopReport, KeeperError> {
-        let (inner, report) = self.ask(|reply| Command::Stop { revoke, reply }, wait)?;
+        let (inner, report) = self.ask(|reply| Command::Stop(revoke, reply), wait)?;
         let report = report.ok_or(KeeperError::Stopped)?;
         if let Some(handle) = inner.thread.lock().ok().and_then(|mut t| t.take()) {
             let _ = handle.join();
@@ -461,9 +449,7 @@ impl Drop for Keeper {
     fn drop(&mut self) {
         if self.pid != std::process::id() {
             // A forked child: the parent's threads may have held these locks; never touch them.
-            if let Some(inner) = self.inner.take() {
-                std::mem::forget(inner);
-            }
+            std::mem::forget(self.inner.take());
         }
     }
 }
@@ -594,13 +580,11 @@ impl Run {
                 }
                 command = rx.recv() => match command {
                     None => return,
-                    Some(Command::Refresh { reply }) => {
-                        let answer = self.force().await;
-                        let _ = reply.send(answer);
+                    Some(Command::Refresh(reply)) => {
+                        let _ = reply.send(self.force().await);
                     }
-                    Some(Command::Stop { revoke, reply }) => {
-                        let report = self.stop(revoke).await;
-                        let _ = reply.send(report);
+                    Some(Command::Stop(revoke, reply)) => {
+                        let _ = reply.send(self.stop(revoke).await);
                         return;
                     }
                 },
@@ -636,9 +620,8 @@ impl Run {
             calls::renew_token(&self.client, &self.settings, &state.token_source, asked).await;
         match answer {
             Ok(grant) => {
-                self.state
-                    .token
-                    .renewed(now, grant.ttl_s.saturating_mul(1000), grant.renewable);
+                let ttl_ms = grant.ttl_s.saturating_mul(1000);
+                self.state.token.renewed(now, ttl_ms, grant.renewable);
                 let near = self.state.token.capped.then_some(" (its max TTL is near)");
                 self.info(&format!(
                     "vault token renewed (accessor `{}`): ttl {} s{}",
@@ -822,14 +805,10 @@ impl Run {
         for read in self.state.kv_reads.clone() {
             let budget = Budget::new(&self.settings);
             match super::read::perform(&self.client, &self.settings.addr, &budget, &read).await {
+                Ok(result) if self.answers.results.get(&read.path) == Some(&result) => {}
                 Ok(result) => {
-                    let old = self
-                        .answers
-                        .results
-                        .insert(read.path.clone(), result.clone());
-                    if old.as_ref() != Some(&result) {
-                        changed.push(read.path);
-                    }
+                    changed.push(read.path.clone());
+                    self.answers.results.insert(read.path, result);
                 }
                 Err(f) => {
                     failed = Some((read.path, f));

@@ -49,16 +49,6 @@ pub enum Step {
     Report,
 }
 
-impl Step {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Step::Renew => "renew",
-            Step::Replace => "replace",
-            Step::Report => "report",
-        }
-    }
-}
-
 impl Clock {
     /// A fresh grant of `ttl_ms` (0 for a token without expiry) at `now`.
     pub fn issued(now: u64, ttl_ms: u64, renewable: bool) -> Clock {
@@ -121,24 +111,16 @@ impl Clock {
     /// grant can be had (always for a lease; for a token, when the keeper can log in).
     pub fn due(&self, now: u64, replaceable: bool) -> Option<(u64, Step)> {
         let expires_at = self.expires_at?;
-        let step = if self.renewable && !self.capped && !self.expired(now) {
+        let (at, step) = if self.renewable && !self.capped && !self.expired(now) {
             let ttl = expires_at.saturating_sub(self.granted_at);
             (self.granted_at.saturating_add(ttl * 2 / 3), Step::Renew)
         } else {
             // A third of the asked TTL before the end, not before the grant itself.
-            let at = expires_at
-                .saturating_sub(self.asked_ms / 3)
-                .max(self.granted_at);
-            (
-                at,
-                if replaceable {
-                    Step::Replace
-                } else {
-                    Step::Report
-                },
-            )
+            let at = expires_at.saturating_sub(self.asked_ms / 3);
+            let step = replaceable.then_some(Step::Replace);
+            (at.max(self.granted_at), step.unwrap_or(Step::Report))
         };
-        Some((step.0.max(self.retry_at), step.1))
+        Some((at.max(self.retry_at), step))
     }
 }
 
@@ -149,11 +131,9 @@ pub fn backoff_ms(failures: u32, asked_ms: u64, jitter: f64) -> u64 {
     let full = BACKOFF_BASE_MS
         .saturating_mul(1u64 << failures.saturating_sub(1).min(16))
         .min(cap);
-    let jitter = if jitter.is_finite() {
-        jitter.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
+    let jitter = Some(jitter)
+        .filter(|j| j.is_finite())
+        .map_or(0.0, |j| j.clamp(0.0, 1.0));
     // The cast is of a value within 0..=full/2.
     full / 2 + ((full / 2) as f64 * jitter) as u64
 }
