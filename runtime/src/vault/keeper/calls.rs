@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use vaultrs::client::VaultClient;
 use vaultrs::error::ClientError;
 
-use super::super::client::{self, Raw};
+use super::super::client::{self, envelope, Raw, Refusal};
 use super::super::failure::Target;
 use super::super::{with_retries, Budget};
 
@@ -20,15 +20,6 @@ pub(crate) struct Grant {
     pub(crate) renewable: bool,
 }
 
-/// The envelope of an answer (`lease_duration`, `renewable`, `auth`).
-fn envelope(
-    answer: &EndpointResult<Value>,
-) -> Result<vaultrs::api::EndpointResult<Value>, ClientError> {
-    answer
-        .wrap()
-        .map_err(|source| ClientError::RestClientError { source })
-}
-
 /// `method api_path` with a JSON `body` (`source`: what it is for), under the retry policy;
 /// `read` takes the answer apart.
 async fn call<T>(
@@ -37,7 +28,7 @@ async fn call<T>(
     (method, api_path): (RequestMethod, &str),
     source: &str,
     body: Value,
-    read: fn(&EndpointResult<Value>) -> Result<T, ClientError>,
+    read: fn(&EndpointResult<Value>) -> Result<T, Refusal>,
 ) -> Result<T, VaultFailure> {
     let target = Target {
         addr: &settings.addr,
@@ -51,7 +42,7 @@ async fn call<T>(
             path: api_path.to_owned(),
             body: Some(body.clone()),
         };
-        Ok(read(&client::exec(client, call).await?)?)
+        read(&client::exec(client, call).await?)
     })
     .await
 }
