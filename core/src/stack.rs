@@ -142,7 +142,7 @@ impl Stack {
     /// one parser instance for every table (serde-derived structs would instantiate
     /// `basic-toml`'s deserializer per struct, about 25 KB of the WASM module), and every
     /// message names the key in stack-file terms. `basic-toml` keeps no positions, so the
-    /// line and column of a bad key or value are found in the text by [`Positions`].
+    /// line and column of a bad key or value are found in the text by `Positions` (`stack/positions.rs`).
     pub fn parse(source: &StackSource) -> Result<Stack, ResolveError> {
         let text = &source.text;
         if let Some(line) = too_deep(text) {
