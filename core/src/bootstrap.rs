@@ -8,15 +8,18 @@
 //! configuration (Kubernetes) and the role bound to the policy, one database connection per
 //! database service that has a `vault_role`, and one database role per `vault_role`.
 
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt::Write as _;
+
 use serde_json::{json, Map, Value};
 
-use crate::catalog::ServiceKind;
+use crate::catalog::{ServiceKind, DEFAULT_CLUSTER_DOMAIN, DEFAULT_NAMESPACE};
 use crate::error::ResolveError;
 use crate::policy::policy_hcl;
 use crate::resolve::context::vault_settings;
 use crate::stack::Stack;
 use crate::url::{parse_database_url, DatabaseConfig};
-use crate::vault::{AuthMethod, VaultSettings};
+use crate::vault::{kv_text, AuthMethod, VaultSettings};
 
 /// How the application logs in.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -82,7 +85,7 @@ pub struct BootstrapSpec<'a> {
     /// Token and credential TTLs.
     pub ttls: Ttls,
     /// `--from-env`: the environment whose values are written into the KV layout.
-    pub from_env: Option<&'a std::collections::BTreeMap<String, String>>,
+    pub from_env: Option<&'a BTreeMap<String, String>>,
     /// `--overwrite`: replace existing KV secrets with other values.
     pub overwrite: bool,
 }
@@ -152,16 +155,16 @@ pub enum StepKind {
         /// Its HCL text.
         text: String,
     },
-    /// An object written at `path` with `body`; `compare` lists (body key, JSON pointer in
-    /// the object read back at `path`) for the fields Vault returns. Keys not listed (a
-    /// password) are written but cannot be compared.
+    /// An object written at `path` with `body`; `compare` lists the JSON pointers, in the
+    /// object read back at `path`, of the fields Vault returns, each ending in its body key.
+    /// Keys not listed (a password) are written but cannot be compared.
     Object {
         /// The Vault path written.
         path: String,
         /// The body written.
         body: Map<String, Value>,
-        /// (body key, JSON pointer in the object read back) pairs compared.
-        compare: Vec<(&'static str, &'static str)>,
+        /// JSON pointers in the object read back, each ending in the body key compared.
+        compare: Vec<String>,
         /// The mount it lives under; when that mount is still to be created, the object is
         /// too (nothing to read yet).
         mount: String,
@@ -216,6 +219,32 @@ pub struct Change {
 }
 
 impl Step {
+    /// A secrets engine (`auth` false) or auth method mount.
+    fn mount(what: impl Into<String>, auth: bool, path: &str, engine: &str) -> Step {
+        let kind = StepKind::Mount {
+            auth,
+            path: path.to_owned(),
+            engine: engine.to_owned(),
+            options: Map::new(),
+        };
+        Step {
+            what: what.into(),
+            kind,
+        }
+    }
+
+    /// An object at `<mount>/<under>` whose every body field Vault returns under its name.
+    fn object(what: String, mount: &str, under: &str, body: Map<String, Value>) -> Step {
+        let compare = body.keys().map(|key| format!("/{key}")).collect();
+        let kind = StepKind::Object {
+            path: format!("{mount}/{under}"),
+            body,
+            compare,
+            mount: mount.to_owned(),
+        };
+        Step { what, kind }
+    }
+
     /// The Vault path the step writes.
     pub fn path(&self) -> String {
         match &self.kind {
@@ -243,6 +272,10 @@ impl Step {
     /// data read at its path; `None` when absent.
     pub fn diff(&self, current: Option<&Value>) -> Result<Action, BootstrapError> {
         let path = self.path();
+        let conflict = |message: String| {
+            let path = path.clone();
+            Err(BootstrapError::Conflict { path, message })
+        };
         let Some(current) = current else {
             return match &self.kind {
                 StepKind::Existing { hint, .. } => Err(BootstrapError::input(
@@ -258,77 +291,55 @@ impl Step {
             } => {
                 let found = current.get("type").and_then(Value::as_str).unwrap_or("");
                 if found != engine {
-                    return Err(BootstrapError::Conflict {
-                        path,
-                        message: format!("it is a `{found}` mount, the stack needs `{engine}` there (change the stack's [vault] table or remove the mount)"),
-                    });
+                    return conflict(format!("it is a `{found}` mount, the stack needs `{engine}` there (change the stack's [vault] table or remove the mount)"));
                 }
                 for (key, want) in options {
                     let have = current.pointer(&format!("/options/{key}"));
                     if have != Some(want) {
-                        return Err(BootstrapError::Conflict {
-                            path,
-                            message: format!(
-                                "its option `{key}` is {}, the stack needs {want} (a KV v1 mount is not upgraded by dbstack: `bao kv enable-versioning`)",
-                                have.map_or("unset".to_owned(), Value::to_string)
-                            ),
-                        });
+                        return conflict(format!(
+                            "its option `{key}` is {}, the stack needs {want} (a KV v1 mount is not upgraded by dbstack: `bao kv enable-versioning`)",
+                            have.map_or("unset".to_owned(), Value::to_string)
+                        ));
                     }
                 }
                 Ok(Action::Unchanged)
             }
             StepKind::Policy { text, .. } => {
                 let have = current.get("rules").and_then(Value::as_str);
-                Ok(if have == Some(text.as_str()) {
-                    Action::Unchanged
+                Ok(changed(if have == Some(text.as_str()) {
+                    Vec::new()
                 } else {
-                    Action::Update(vec!["rules".to_owned()])
-                })
+                    vec!["rules".to_owned()]
+                }))
             }
-            StepKind::Object { body, compare, .. } => {
-                let differ: Vec<String> = compare
+            StepKind::Object { body, compare, .. } => Ok(changed(
+                compare
                     .iter()
+                    .map(|pointer| (pointer.rsplit('/').next().unwrap_or_default(), pointer))
                     .filter(|(key, pointer)| !same(body.get(*key), current.pointer(pointer)))
-                    .map(|(key, _)| (*key).to_owned())
-                    .collect();
-                Ok(if differ.is_empty() {
-                    Action::Unchanged
-                } else {
-                    Action::Update(differ)
-                })
-            }
+                    .map(|(key, _)| key.to_owned())
+                    .collect(),
+            )),
             StepKind::Secret {
                 data, overwrite, ..
             } => {
                 // The KV v2 read answer: `{"data": {...}, "metadata": {...}}`.
-                let have = current.get("data").and_then(Value::as_object);
-                let differ: Vec<String> = match have {
-                    None => return Ok(Action::Create),
-                    Some(have) => {
-                        let mut keys: Vec<&String> = data.keys().chain(have.keys()).collect();
-                        keys.sort();
-                        keys.dedup();
-                        keys.into_iter()
-                            .filter(|k| {
-                                data.get(*k).map(crate::vault::kv_text)
-                                    != have.get(*k).map(crate::vault::kv_text)
-                            })
-                            .cloned()
-                            .collect()
-                    }
+                let Some(have) = current.get("data").and_then(Value::as_object) else {
+                    return Ok(Action::Create);
                 };
-                if differ.is_empty() {
-                    Ok(Action::Unchanged)
-                } else if *overwrite {
-                    Ok(Action::Update(differ))
+                let keys: BTreeSet<&String> = data.keys().chain(have.keys()).collect();
+                let differ: Vec<String> = keys
+                    .into_iter()
+                    .filter(|k| data.get(*k).map(kv_text) != have.get(*k).map(kv_text))
+                    .cloned()
+                    .collect();
+                if differ.is_empty() || *overwrite {
+                    Ok(changed(differ))
                 } else {
-                    Err(BootstrapError::Conflict {
-                        path,
-                        message: format!(
-                            "the secret holds other values (fields {}); pass --overwrite to replace it with the environment's",
-                            differ.join(", ")
-                        ),
-                    })
+                    conflict(format!(
+                        "the secret holds other values (fields {}); pass --overwrite to replace it with the environment's",
+                        differ.join(", ")
+                    ))
                 }
             }
             StepKind::Existing { roles, hint, .. } => {
@@ -358,6 +369,15 @@ impl Step {
     }
 }
 
+/// `Update` with the fields that differ, `Unchanged` when none does.
+fn changed(differ: Vec<String>) -> Action {
+    if differ.is_empty() {
+        Action::Unchanged
+    } else {
+        Action::Update(differ)
+    }
+}
+
 /// Equal as Vault stores them: strings without surrounding whitespace (PEM text gains or
 /// loses a final newline), numbers by value, lists element by element, a missing list as
 /// an empty one.
@@ -382,62 +402,55 @@ pub fn role_id_path(spec: &BootstrapSpec<'_>) -> Option<String> {
     }
 }
 
+/// A name Vault takes as one path segment: letters, digits, `_`, `-` and `.`, at most 128.
+fn plain(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 128
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && name != "."
+        && name != ".."
+}
+
+/// The fields of a JSON object (`json!({...})`).
+fn fields(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(fields) => fields,
+        _ => Map::new(),
+    }
+}
+
 /// The steps for `spec`, in apply order: mounts, policy, auth, database connections, roles.
 pub fn steps(spec: &BootstrapSpec<'_>) -> Result<Vec<Step>, BootstrapError> {
-    let layout = &spec.stack.vault;
-    let plain = |name: &str| {
-        !name.is_empty()
-            && name.len() <= 128
-            && name
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-            && name != "."
-            && name != ".."
+    let (engine, mount) = match &spec.auth {
+        AuthSetup::Kubernetes { mount, .. } => ("kubernetes", mount),
+        AuthSetup::Approle { mount } => ("approle", mount),
     };
-    if !plain(&spec.role) {
+    let mut names = vec![("--role", &spec.role), ("--auth-mount", mount)];
+    if let AuthSetup::Kubernetes {
+        service_account,
+        namespace,
+        ..
+    } = &spec.auth
+    {
+        names.extend([
+            ("--service-account", service_account),
+            ("--namespace", namespace),
+        ]);
+    }
+    if let Some((flag, value)) = names.into_iter().find(|(_, value)| !plain(value)) {
         return Err(BootstrapError::input(
-            "--role",
-            format!("`{}` must be letters, digits, `_`, `-` and `.`", spec.role),
+            flag,
+            format!("`{value}` must be letters, digits, `_`, `-` and `.`"),
         ));
     }
-    match &spec.auth {
-        AuthSetup::Kubernetes {
-            mount,
-            service_account,
-            namespace,
-            ..
-        } => {
-            for (flag, value) in [
-                ("--auth-mount", mount),
-                ("--service-account", service_account),
-                ("--namespace", namespace),
-            ] {
-                if !plain(value) {
-                    return Err(BootstrapError::input(
-                        flag,
-                        format!("`{value}` must be letters, digits, `_`, `-` and `.`"),
-                    ));
-                }
-            }
-        }
-        AuthSetup::Approle { mount } => {
-            if !plain(mount) {
-                return Err(BootstrapError::input(
-                    "--auth-mount",
-                    format!("`{mount}` must be letters, digits, `_`, `-` and `.`"),
-                ));
-            }
-        }
+    let layout = &spec.stack.vault;
+    let mut kv = Step::mount("KV v2 secrets engine", false, &layout.kv_mount, "kv");
+    if let StepKind::Mount { options, .. } = &mut kv.kind {
+        options.insert("version".to_owned(), json!("2"));
     }
-    let mut steps = vec![Step {
-        what: "KV v2 secrets engine".to_owned(),
-        kind: StepKind::Mount {
-            auth: false,
-            path: layout.kv_mount.clone(),
-            engine: "kv".to_owned(),
-            options: Map::from_iter([("version".to_owned(), json!("2"))]),
-        },
-    }];
+    let mut steps = vec![kv];
     if let Some(env) = spec.from_env {
         for read in crate::resolve::vault_reads(spec.stack) {
             let crate::vault::ReadKind::Kv2 { mount, secret } = read.kind else {
@@ -468,15 +481,8 @@ pub fn steps(spec: &BootstrapSpec<'_>) -> Result<Vec<Step>, BootstrapError> {
     }
     let roles = database_roles(spec.stack)?;
     if !roles.is_empty() {
-        steps.push(Step {
-            what: "database secrets engine".to_owned(),
-            kind: StepKind::Mount {
-                auth: false,
-                path: layout.database_mount.clone(),
-                engine: "database".to_owned(),
-                options: Map::new(),
-            },
-        });
+        let what = "database secrets engine";
+        steps.push(Step::mount(what, false, &layout.database_mount, "database"));
     }
     steps.push(Step {
         what: format!("policy `{}` (dbstack vault policy)", spec.role),
@@ -485,139 +491,90 @@ pub fn steps(spec: &BootstrapSpec<'_>) -> Result<Vec<Step>, BootstrapError> {
             text: policy_hcl(spec.stack),
         },
     });
-    let token_fields = json!({
-        "token_policies": [spec.role],
-        "token_ttl": spec.ttls.token,
-        "token_max_ttl": spec.ttls.token_max,
-    });
-    let mut role_body = token_fields.as_object().cloned().unwrap_or_default();
-    match &spec.auth {
+    auth_steps(spec, engine, mount, &mut steps);
+    database_steps(spec, &roles, &mut steps)?;
+    Ok(steps)
+}
+
+/// The auth method's mount, its configuration (Kubernetes) and the role bound to the policy.
+fn auth_steps(spec: &BootstrapSpec<'_>, engine: &str, mount: &str, steps: &mut Vec<Step>) {
+    let role = &spec.role;
+    let what = format!("{engine} auth method");
+    steps.push(Step::mount(what, true, mount, engine));
+    let parent = format!("auth/{mount}");
+    let (what, mut body) = match &spec.auth {
         AuthSetup::Kubernetes {
-            mount,
             host,
             ca_cert,
             service_account,
             namespace,
+            ..
         } => {
-            steps.push(Step {
-                what: "kubernetes auth method".to_owned(),
-                kind: StepKind::Mount {
-                    auth: true,
-                    path: mount.clone(),
-                    engine: "kubernetes".to_owned(),
-                    options: Map::new(),
-                },
-            });
-            let mut config = Map::new();
-            config.insert("kubernetes_host".into(), json!(host));
-            let mut compare = vec![("kubernetes_host", "/kubernetes_host")];
+            let mut config = fields(json!({ "kubernetes_host": host }));
             if let Some(pem) = ca_cert {
                 config.insert("kubernetes_ca_cert".into(), json!(pem));
                 config.insert("disable_local_ca_jwt".into(), json!(true));
-                compare.push(("kubernetes_ca_cert", "/kubernetes_ca_cert"));
-                compare.push(("disable_local_ca_jwt", "/disable_local_ca_jwt"));
             }
-            steps.push(Step {
-                what: format!("kubernetes auth configuration ({host})"),
-                kind: StepKind::Object {
-                    path: format!("auth/{mount}/config"),
-                    body: config,
-                    compare,
-                    mount: format!("auth/{mount}"),
-                },
+            let what = format!("kubernetes auth configuration ({host})");
+            steps.push(Step::object(what, &parent, "config", config));
+            let bound = json!({
+                "bound_service_account_names": [service_account],
+                "bound_service_account_namespaces": [namespace],
             });
-            role_body.insert(
-                "bound_service_account_names".into(),
-                json!([service_account]),
+            let what = format!(
+                "kubernetes role `{role}` (service account `{namespace}/{service_account}`)"
             );
-            role_body.insert(
-                "bound_service_account_namespaces".into(),
-                json!([namespace]),
-            );
-            steps.push(Step {
-                what: format!(
-                    "kubernetes role `{}` (service account `{namespace}/{service_account}`)",
-                    spec.role
-                ),
-                kind: StepKind::Object {
-                    path: format!("auth/{mount}/role/{}", spec.role),
-                    body: role_body,
-                    compare: vec![
-                        (
-                            "bound_service_account_names",
-                            "/bound_service_account_names",
-                        ),
-                        (
-                            "bound_service_account_namespaces",
-                            "/bound_service_account_namespaces",
-                        ),
-                        ("token_policies", "/token_policies"),
-                        ("token_ttl", "/token_ttl"),
-                        ("token_max_ttl", "/token_max_ttl"),
-                    ],
-                    mount: format!("auth/{mount}"),
-                },
-            });
+            (what, fields(bound))
         }
-        AuthSetup::Approle { mount } => {
-            steps.push(Step {
-                what: "approle auth method".to_owned(),
-                kind: StepKind::Mount {
-                    auth: true,
-                    path: mount.clone(),
-                    engine: "approle".to_owned(),
-                    options: Map::new(),
-                },
-            });
-            steps.push(Step {
-                what: format!("approle role `{}`", spec.role),
-                kind: StepKind::Object {
-                    path: format!("auth/{mount}/role/{}", spec.role),
-                    body: role_body,
-                    compare: vec![
-                        ("token_policies", "/token_policies"),
-                        ("token_ttl", "/token_ttl"),
-                        ("token_max_ttl", "/token_max_ttl"),
-                    ],
-                    mount: format!("auth/{mount}"),
-                },
-            });
-        }
-    }
+        AuthSetup::Approle { .. } => (format!("approle role `{role}`"), Map::new()),
+    };
+    body.extend(fields(json!({
+        "token_policies": [role],
+        "token_ttl": spec.ttls.token,
+        "token_max_ttl": spec.ttls.token_max,
+    })));
+    steps.push(Step::object(what, &parent, &format!("role/{role}"), body));
+}
 
-    // One connection per database service, named after the service.
+/// One connection per database service that has a `vault_role`, named after the service,
+/// then one role per `vault_role`.
+fn database_steps(
+    spec: &BootstrapSpec<'_>,
+    roles: &[DatabaseRole],
+    steps: &mut Vec<Step>,
+) -> Result<(), BootstrapError> {
     let mut services: Vec<ServiceKind> = Vec::new();
-    for role in &roles {
+    for role in roles {
         if !services.contains(&role.service) {
             services.push(role.service);
         }
     }
-    for (given, _) in &spec.databases {
-        if !services.contains(given) {
-            return Err(BootstrapError::input(
-                "--database-url",
-                format!(
-                    "`--database-url {}=...` was given, but no alias on `{}` has a `vault_role` in {}",
-                    given.name(),
-                    given.name(),
-                    spec.stack.origin
-                ),
-            ));
-        }
+    if let Some((given, _)) = spec.databases.iter().find(|(s, _)| !services.contains(s)) {
+        let name = given.name();
+        return Err(BootstrapError::input(
+            "--database-url",
+            format!(
+                "`--database-url {name}=...` was given, but no alias on `{name}` has a `vault_role` in {}",
+                spec.stack.origin
+            ),
+        ));
     }
-    let mount = &layout.database_mount;
-    let mut admin_databases: Vec<(ServiceKind, Option<String>)> = Vec::new();
-    for service in &services {
-        let path = format!("{mount}/config/{}", service.name());
+    let admin = |service: ServiceKind| {
+        let found = spec.databases.iter().find(|(s, _)| *s == service);
+        found.map(|(_, config)| config)
+    };
+    let mount = &spec.stack.vault.database_mount;
+    for service in services {
+        let name = service.name();
+        let path = format!("{mount}/config/{name}");
         let allowed: Vec<String> = roles
             .iter()
-            .filter(|r| r.service == *service)
+            .filter(|r| r.service == service)
             .map(|r| r.role.clone())
             .collect();
-        let hint = format!("--database-url {}=URL", service.name());
-        match spec.databases.iter().find(|(s, _)| s == service) {
-            Some((_, config)) => {
-                let (plugin, url) = connection_url(*service, config)?;
+        steps.push(match admin(service) {
+            Some(config) => {
+                let (plugin, url) = connection_url(service, config)?;
                 let body = json!({
                     "plugin_name": plugin,
                     "connection_url": url,
@@ -626,61 +583,55 @@ pub fn steps(spec: &BootstrapSpec<'_>) -> Result<Vec<Step>, BootstrapError> {
                     "allowed_roles": allowed,
                     "verify_connection": true,
                 });
-                steps.push(Step {
+                Step {
                     what: format!(
-                        "database connection `{}` ({plugin}, admin user `{}`)",
-                        service.name(),
+                        "database connection `{name}` ({plugin}, admin user `{}`)",
                         config.user
                     ),
                     kind: StepKind::Object {
                         path,
-                        body: body.as_object().cloned().unwrap_or_default(),
-                        compare: vec![
-                            ("plugin_name", "/plugin_name"),
-                            ("connection_url", "/connection_details/connection_url"),
-                            ("username", "/connection_details/username"),
-                            ("allowed_roles", "/allowed_roles"),
-                        ],
+                        body: fields(body),
+                        compare: [
+                            "/plugin_name",
+                            "/connection_details/connection_url",
+                            "/connection_details/username",
+                            "/allowed_roles",
+                        ]
+                        .map(str::to_owned)
+                        .to_vec(),
                         mount: mount.clone(),
                     },
-                });
-                admin_databases.push((*service, Some(config.name.clone())));
+                }
             }
-            None => {
-                steps.push(Step {
-                    what: format!("database connection `{}` (kept as it is)", service.name()),
-                    kind: StepKind::Existing {
-                        path,
-                        roles: allowed,
-                        hint,
-                        mount: mount.clone(),
-                    },
-                });
-                admin_databases.push((*service, None));
-            }
-        }
+            None => Step {
+                what: format!("database connection `{name}` (kept as it is)"),
+                kind: StepKind::Existing {
+                    path,
+                    roles: allowed,
+                    hint: format!("--database-url {name}=URL"),
+                    mount: mount.clone(),
+                },
+            },
+        });
     }
-    for role in &roles {
-        let admin_db = admin_databases
-            .iter()
-            .find(|(s, _)| *s == role.service)
-            .and_then(|(_, db)| db.clone());
-        let database = match (&role.database, admin_db) {
-            (Some(db), _) => db.clone(),
-            (None, Some(db)) if !db.is_empty() => db,
-            _ => {
-                return Err(BootstrapError::input(
-                    spec.stack.origin.clone(),
-                    format!(
-                        "the database of vault_role `{}` is not known: set `database` on alias {} or pass --database-url {}=URL with a database name",
-                        role.role,
-                        role.aliases.join(", "),
-                        role.service.name()
-                    ),
-                ))
-            }
+    for role in roles {
+        let admin_db = admin(role.service).map(|config| config.name.as_str());
+        let Some(database) = role
+            .database
+            .as_deref()
+            .or(admin_db.filter(|db| !db.is_empty()))
+        else {
+            return Err(BootstrapError::input(
+                spec.stack.origin.clone(),
+                format!(
+                    "the database of vault_role `{}` is not known: set `database` on alias {} or pass --database-url {}=URL with a database name",
+                    role.role,
+                    role.aliases.join(", "),
+                    role.service.name()
+                ),
+            ));
         };
-        let (creation, revocation) = statements(role.service, &database);
+        let (creation, revocation) = statements(role.service, database);
         let body = json!({
             "db_name": role.service.name(),
             "creation_statements": creation,
@@ -688,27 +639,15 @@ pub fn steps(spec: &BootstrapSpec<'_>) -> Result<Vec<Step>, BootstrapError> {
             "default_ttl": spec.ttls.creds,
             "max_ttl": spec.ttls.creds_max,
         });
-        steps.push(Step {
-            what: format!(
-                "database role `{}` (alias {}, database `{database}`)",
-                role.role,
-                role.aliases.join(", ")
-            ),
-            kind: StepKind::Object {
-                path: format!("{mount}/roles/{}", role.role),
-                body: body.as_object().cloned().unwrap_or_default(),
-                compare: vec![
-                    ("db_name", "/db_name"),
-                    ("creation_statements", "/creation_statements"),
-                    ("revocation_statements", "/revocation_statements"),
-                    ("default_ttl", "/default_ttl"),
-                    ("max_ttl", "/max_ttl"),
-                ],
-                mount: mount.clone(),
-            },
-        });
+        let what = format!(
+            "database role `{}` (alias {}, database `{database}`)",
+            role.role,
+            role.aliases.join(", ")
+        );
+        let under = format!("roles/{}", role.role);
+        steps.push(Step::object(what, mount, &under, fields(body)));
     }
-    Ok(steps)
+    Ok(())
 }
 
 /// The administrator's Vault settings: `VAULT_ADDR` (required), `VAULT_NAMESPACE`,
@@ -716,33 +655,22 @@ pub fn steps(spec: &BootstrapSpec<'_>) -> Result<Vec<Step>, BootstrapError> {
 /// `VAULT_AUTH_METHOD` says (the token is `VAULT_TOKEN`, else `~/.vault-token`), and a
 /// per-request timeout of 10 s unless `DBSTACK_VAULT_TIMEOUT` says otherwise (configuring a
 /// database connection makes Vault log in to the database first).
-pub fn admin_settings(
-    env: &std::collections::BTreeMap<String, String>,
-) -> Result<VaultSettings, ResolveError> {
+pub fn admin_settings(env: &BTreeMap<String, String>) -> Result<VaultSettings, ResolveError> {
     let mut env = env.clone();
     env.remove("VAULT_AUTH_METHOD");
     let timeout_set = env
         .get("DBSTACK_VAULT_TIMEOUT")
         .is_some_and(|t| !t.is_empty());
-    let settings = vault_settings(
-        &env,
-        false,
-        crate::catalog::DEFAULT_NAMESPACE,
-        crate::catalog::DEFAULT_CLUSTER_DOMAIN,
-    )?
-    .ok_or_else(|| ResolveError::InvalidVariable {
-        name: "VAULT_ADDR".into(),
-        reason: "not set: `dbstack vault` needs the address of the Vault to configure".into(),
-    })?;
-    Ok(VaultSettings {
-        auth: AuthMethod::Token,
-        timeout_ms: if timeout_set {
-            settings.timeout_ms
-        } else {
-            10_000
-        },
-        ..settings
-    })
+    let mut settings = vault_settings(&env, false, DEFAULT_NAMESPACE, DEFAULT_CLUSTER_DOMAIN)?
+        .ok_or_else(|| ResolveError::InvalidVariable {
+            name: "VAULT_ADDR".into(),
+            reason: "not set: `dbstack vault` needs the address of the Vault to configure".into(),
+        })?;
+    settings.auth = AuthMethod::Token;
+    if !timeout_set {
+        settings.timeout_ms = 10_000;
+    }
+    Ok(settings)
 }
 
 /// The fields of a service's KV secret (README: "Vault layout") from the variables that
@@ -751,7 +679,7 @@ pub fn admin_settings(
 /// Errors name the variable, never its value.
 pub(crate) fn kv_from_env(
     service: ServiceKind,
-    env: &std::collections::BTreeMap<String, String>,
+    env: &BTreeMap<String, String>,
 ) -> Result<Map<String, Value>, BootstrapError> {
     let get = |name: &str| env.get(name).map(String::as_str).filter(|v| !v.is_empty());
     let first = |names: &[&'static str]| names.iter().find_map(|n| get(n).map(|v| (*n, v)));
@@ -856,74 +784,53 @@ fn connection_url(
     service: ServiceKind,
     config: &DatabaseConfig,
 ) -> Result<(&'static str, String), BootstrapError> {
-    let source = format!("--database-url {}", service.name());
-    let scheme = config.scheme();
+    let name = service.name();
+    let refuse = |message: &str| {
+        let source = format!("--database-url {name}");
+        Err(BootstrapError::input(source, message))
+    };
     if config.user.is_empty() {
-        return Err(BootstrapError::input(
-            source,
-            "the admin URL has no user name (Vault logs in as it to create users)",
+        return refuse("the admin URL has no user name (Vault logs in as it to create users)");
+    }
+    let wanted = match service {
+        ServiceKind::Supabase => "postgres",
+        ServiceKind::Mariadb => "mysql",
+        _ => return refuse(&format!("`{name}` is not a database service")),
+    };
+    let scheme = config.scheme();
+    if scheme_service(scheme) != Some(service) {
+        return refuse(&format!(
+            "`{name}` needs a {wanted}:// URL, not {scheme}://"
         ));
     }
-    match service {
-        ServiceKind::Supabase => {
-            if scheme != "postgres" && scheme != "postgis" {
-                return Err(BootstrapError::input(
-                    source,
-                    format!(
-                        "`{}` needs a postgres:// URL, not {scheme}://",
-                        service.name()
-                    ),
-                ));
-            }
-            let bare = DatabaseConfig {
-                user: String::new(),
-                password: String::new(),
-                port: config.port.or(Some(5432)),
-                ..config.clone()
-            };
-            let url = bare.to_url();
-            let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
-            Ok((
-                "postgresql-database-plugin",
-                format!("postgresql://{{{{username}}}}:{{{{password}}}}@{rest}"),
-            ))
-        }
-        ServiceKind::Mariadb => {
-            if scheme != "mysql" && scheme != "mysqlgis" {
-                return Err(BootstrapError::input(
-                    source,
-                    format!("`{}` needs a mysql:// URL, not {scheme}://", service.name()),
-                ));
-            }
-            if config.options.is_some() {
-                return Err(BootstrapError::input(
-                    source,
-                    "query options are not carried into the MySQL/MariaDB connection (the plugin takes Go DSN parameters): remove them",
-                ));
-            }
-            let address = if config.host.starts_with('/') {
-                format!("unix({})", config.host)
-            } else {
-                let host = if config.host.contains(':') {
-                    format!("[{}]", config.host)
-                } else {
-                    config.host.clone()
-                };
-                format!("tcp({host}:{})", config.port.unwrap_or(3306))
-            };
-            Ok((
-                "mysql-database-plugin",
-                format!(
-                    "{{{{username}}}}:{{{{password}}}}@{address}/{}",
-                    config.name
-                ),
-            ))
-        }
-        other => Err(BootstrapError::input(
-            source,
-            format!("`{}` is not a database service", other.name()),
-        )),
+    if service == ServiceKind::Supabase {
+        let bare = DatabaseConfig {
+            user: String::new(),
+            password: String::new(),
+            port: config.port.or(Some(5432)),
+            ..config.clone()
+        };
+        let url = bare.to_url();
+        let rest = url.split_once("://").map_or(url.as_str(), |(_, r)| r);
+        let url = format!("postgresql://{{{{username}}}}:{{{{password}}}}@{rest}");
+        return Ok(("postgresql-database-plugin", url));
     }
+    if config.options.is_some() {
+        return refuse("query options are not carried into the MySQL/MariaDB connection (the plugin takes Go DSN parameters): remove them");
+    }
+    let (host, port) = (&config.host, config.port.unwrap_or(3306));
+    let address = if host.starts_with('/') {
+        format!("unix({host})")
+    } else if host.contains(':') {
+        format!("tcp([{host}]:{port})")
+    } else {
+        format!("tcp({host}:{port})")
+    };
+    let url = format!(
+        "{{{{username}}}}:{{{{password}}}}@{address}/{}",
+        config.name
+    );
+    Ok(("mysql-database-plugin", url))
 }
 
 /// Creation and revocation statements: a login valid until the lease expires with all
@@ -956,6 +863,15 @@ fn statements(service: ServiceKind, database: &str) -> (Vec<String>, Vec<String>
     }
 }
 
+/// The database service a URL scheme is for: postgres → supabase, mysql → mariadb.
+fn scheme_service(scheme: &str) -> Option<ServiceKind> {
+    match scheme {
+        "postgres" | "postgis" => Some(ServiceKind::Supabase),
+        "mysql" | "mysqlgis" => Some(ServiceKind::Mariadb),
+        _ => None,
+    }
+}
+
 /// Parses `--database-url [SERVICE=]URL`: the service is named, or follows from the scheme
 /// (postgres → supabase, mysql → mariadb). The error never repeats the URL.
 pub fn database_url_arg(text: &str) -> Result<(ServiceKind, DatabaseConfig), BootstrapError> {
@@ -964,30 +880,23 @@ pub fn database_url_arg(text: &str) -> Result<(ServiceKind, DatabaseConfig), Boo
         _ => (None, text),
     };
     let source = format!("--database-url {}", named.unwrap_or("URL"));
-    let config = parse_database_url(url)
-        .map_err(|e| BootstrapError::input(source.clone(), e.to_string()))?;
+    let config =
+        parse_database_url(url).map_err(|e| BootstrapError::input(&source, e.to_string()))?;
     let service = match named {
-        Some(name) => match ServiceKind::from_name(name) {
-            Some(kind @ (ServiceKind::Supabase | ServiceKind::Mariadb)) => kind,
-            _ => {
-                return Err(BootstrapError::input(
-                    source,
-                    format!("`{name}` is not a database service (use `supabase` or `mariadb`)"),
-                ))
-            }
-        },
-        None => match config.scheme() {
-            "postgres" | "postgis" => ServiceKind::Supabase,
-            "mysql" | "mysqlgis" => ServiceKind::Mariadb,
-            other => {
-                return Err(BootstrapError::input(
-                    source,
-                    format!(
-                    "a {other}:// URL is not a database service's (use postgres:// or mysql://)"
-                ),
-                ))
-            }
-        },
+        Some(name) => ServiceKind::from_name(name)
+            .filter(|kind| matches!(kind, ServiceKind::Supabase | ServiceKind::Mariadb))
+            .ok_or_else(|| {
+                let message =
+                    format!("`{name}` is not a database service (use `supabase` or `mariadb`)");
+                BootstrapError::input(&source, message)
+            })?,
+        None => scheme_service(config.scheme()).ok_or_else(|| {
+            let message = format!(
+                "a {}:// URL is not a database service's (use postgres:// or mysql://)",
+                config.scheme()
+            );
+            BootstrapError::input(&source, message)
+        })?,
     };
     Ok((service, config))
 }
@@ -1018,45 +927,37 @@ pub fn ttl_arg(flag: &str, text: &str) -> Result<u64, BootstrapError> {
 /// The report: one line per step (`create`, `update (fields)`, `unchanged`) and a summary.
 /// `dry_run` words it as a plan. Never contains a secret: paths, names and field names only.
 pub fn report(changes: &[Change], dry_run: bool) -> String {
-    let mut out = String::new();
     let width = changes.iter().map(|c| c.path.len()).max().unwrap_or(0);
+    let (create, update) = if dry_run {
+        ("would create", "would update")
+    } else {
+        ("created", "updated")
+    };
+    let mut out = String::new();
     let (mut created, mut updated) = (0, 0);
     for change in changes {
         let action = match &change.action {
             Action::Create => {
                 created += 1;
-                if dry_run { "would create" } else { "created" }.to_owned()
+                create.to_owned()
             }
             Action::Update(fields) => {
                 updated += 1;
-                format!(
-                    "{} ({})",
-                    if dry_run { "would update" } else { "updated" },
-                    fields.join(", ")
-                )
+                format!("{update} ({})", fields.join(", "))
             }
             Action::Unchanged => "unchanged".to_owned(),
         };
-        out.push_str(&format!(
-            "{:<width$}  {}: {action}\n",
-            change.path, change.what
-        ));
+        let _ = writeln!(out, "{:<width$}  {}: {action}", change.path, change.what);
     }
     let unchanged = changes.len() - created - updated;
-    if created + updated == 0 {
-        out.push_str(&format!(
-            "vault bootstrap: no change, all {unchanged} objects are as planned\n"
-        ));
+    let summary = if created + updated == 0 {
+        format!("vault bootstrap: no change, all {unchanged} objects are as planned")
     } else if dry_run {
-        out.push_str(&format!(
-            "vault bootstrap (dry run): would create {created}, update {updated}, leave {unchanged} unchanged; nothing was written\n"
-        ));
+        format!("vault bootstrap (dry run): would create {created}, update {updated}, leave {unchanged} unchanged; nothing was written")
     } else {
-        out.push_str(&format!(
-            "vault bootstrap: created {created}, updated {updated}, {unchanged} unchanged\n"
-        ));
-    }
-    out
+        format!("vault bootstrap: created {created}, updated {updated}, {unchanged} unchanged")
+    };
+    out + &summary + "\n"
 }
 
 #[cfg(test)]

@@ -44,44 +44,37 @@ pub const KEEPER_RULES: [(&str, &str, &str); 4] = [
 
 /// The rules of the policy: the plan's reads in plan order, then the keeper's four.
 pub fn rules(stack: &Stack) -> Vec<PolicyRule> {
-    let mut rules: Vec<PolicyRule> = vault_reads(stack)
-        .into_iter()
-        .map(|read| {
-            let reason = match &read.kind {
-                ReadKind::Kv2 { .. } => format!(
-                    "KV v2 secret of service `{}` ({}; [vault] kv_mount, kv_prefix)",
-                    read.purpose, read.path
-                ),
-                ReadKind::DatabaseCreds { role, .. } => {
-                    let aliases: Vec<String> = read
-                        .purpose
-                        .split(',')
-                        .map(|p| format!("`{}`", p.trim_start_matches("alias:")))
-                        .collect();
-                    let noun = if aliases.len() == 1 { "alias" } else { "aliases" };
-                    format!(
-                        "dynamic database credentials of {noun} {} (vault_role `{role}`; [vault] database_mount)",
-                        aliases.join(", ")
-                    )
-                }
-            };
-            PolicyRule {
-                path: read.api_path,
-                capability: "read",
-                reason,
+    let reads = vault_reads(stack).into_iter().map(|read| {
+        let reason = match &read.kind {
+            ReadKind::Kv2 { .. } => format!(
+                "KV v2 secret of service `{}` ({}; [vault] kv_mount, kv_prefix)",
+                read.purpose, read.path
+            ),
+            ReadKind::DatabaseCreds { role, .. } => {
+                let aliases: Vec<String> = read
+                    .purpose
+                    .split(',')
+                    .map(|p| format!("`{}`", p.trim_start_matches("alias:")))
+                    .collect();
+                let noun = if aliases.len() == 1 { "alias" } else { "aliases" };
+                format!(
+                    "dynamic database credentials of {noun} {} (vault_role `{role}`; [vault] database_mount)",
+                    aliases.join(", ")
+                )
             }
-        })
-        .collect();
-    rules.extend(
-        KEEPER_RULES
-            .iter()
-            .map(|(path, capability, reason)| PolicyRule {
-                path: (*path).to_owned(),
-                capability,
-                reason: (*reason).to_owned(),
-            }),
-    );
-    rules
+        };
+        PolicyRule {
+            path: read.api_path,
+            capability: "read",
+            reason,
+        }
+    });
+    let keeper = KEEPER_RULES.map(|(path, capability, reason)| PolicyRule {
+        path: path.to_owned(),
+        capability,
+        reason: reason.to_owned(),
+    });
+    reads.chain(keeper).collect()
 }
 
 /// The policy as HCL text.
