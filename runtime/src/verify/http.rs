@@ -23,34 +23,25 @@ pub(super) struct Response {
 
 pub(crate) async fn probe(t: &HttpTarget, options: &VerifyOptions) -> Result<Outcome, CheckError> {
     let target = address(&t.host, t.port);
-    let tls = if t.tls {
-        let (verify, ca) = match t.kind {
-            HttpKind::Vault if options.vault_skip_verify => (Verify::Nothing, None),
-            HttpKind::Vault => (Verify::Full, options.vault_ca_cert.as_deref()),
-            HttpKind::Ragflow => (Verify::Full, None),
-        };
-        Some(net::client_config(verify, ca)?)
-    } else {
-        None
+    let verify = match t.kind {
+        HttpKind::Vault if options.vault_skip_verify => (Verify::Nothing, None),
+        HttpKind::Vault => (Verify::Full, options.vault_ca_cert.as_deref()),
+        HttpKind::Ragflow => (Verify::Full, None),
     };
-    let mut stream = net::connect_maybe_tls(&t.host, t.port, tls).await?;
-    let host_header = if (t.tls && t.port == 443) || (!t.tls && t.port == 80) {
-        address(&t.host, t.port)
-            .rsplit_once(':')
-            .map_or_else(|| t.host.clone(), |(h, _)| h.to_owned())
-    } else {
-        target.clone()
+    let mut stream = net::connect_maybe_tls(&t.host, t.port, t.tls.then_some(verify)).await?;
+    let default_port = if t.tls { 443 } else { 80 };
+    let host_header = match target.rsplit_once(':') {
+        Some((host, _)) if t.port == default_port => host,
+        _ => &target,
     };
-    let mut request = format!(
-        "GET {} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: dbstack-verify\r\nAccept: application/json\r\nConnection: close\r\n",
+    let bearer = match t.bearer.expose() {
+        "" => String::new(),
+        token => format!("Authorization: Bearer {token}\r\n"),
+    };
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: {host_header}\r\nUser-Agent: dbstack-verify\r\nAccept: application/json\r\nConnection: close\r\n{bearer}\r\n",
         t.path
     );
-    if !t.bearer.is_empty() {
-        request.push_str("Authorization: Bearer ");
-        request.push_str(t.bearer.expose());
-        request.push_str("\r\n");
-    }
-    request.push_str("\r\n");
     stream
         .write_all(request.as_bytes())
         .await
@@ -91,17 +82,14 @@ pub(super) fn ragflow(
     path: &str,
 ) -> Result<Outcome, CheckError> {
     let json: Option<Map<String, Value>> = serde_json::from_slice(&response.body).ok();
-    let details: Map<String, Value> = json
-        .iter()
-        .flatten()
-        .filter(|(k, _)| {
-            matches!(
-                k.as_str(),
-                "status" | "db" | "redis" | "doc_engine" | "storage"
-            )
-        })
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect();
+    let answered_json = json.is_some();
+    let mut details = json.unwrap_or_default();
+    details.retain(|k, _| {
+        matches!(
+            k.as_str(),
+            "status" | "db" | "redis" | "doc_engine" | "storage"
+        )
+    });
     let failing: Vec<String> = details
         .iter()
         .filter(|(k, v)| k.as_str() != "status" && v.as_str() != Some("ok"))
@@ -113,53 +101,49 @@ pub(super) fn ragflow(
         })
         .collect();
     let status = details.get("status").and_then(Value::as_str);
-    let healthy =
-        response.status == 200 && status.map_or(true, |s| s == "ok") && failing.is_empty();
-    if healthy {
-        return Ok(Outcome {
-            details,
-            ..Outcome::default()
-        });
-    }
-    let error = if response.status == 200 || (response.status == 500 && json.is_some()) {
-        CheckError::new(
-            FailureKind::Unhealthy,
-            format!(
-                "{target}{path} reports status {} ({})",
-                status.unwrap_or("?"),
-                if failing.is_empty() {
-                    "no component named".to_owned()
-                } else {
-                    failing.join(", ")
-                }
-            ),
-        )
-    } else {
-        CheckError::new(
-            FailureKind::HttpStatus,
-            format!("GET {target}{path} answered HTTP {}", response.status),
-        )
-    };
+    let error =
+        if response.status == 200 && status.map_or(true, |s| s == "ok") && failing.is_empty() {
+            None
+        } else if response.status == 200 || (response.status == 500 && answered_json) {
+            Some(CheckError::new(
+                FailureKind::Unhealthy,
+                format!(
+                    "{target}{path} reports status {} ({})",
+                    status.unwrap_or("?"),
+                    if failing.is_empty() {
+                        "no component named".to_owned()
+                    } else {
+                        failing.join(", ")
+                    }
+                ),
+            ))
+        } else {
+            Some(CheckError::new(
+                FailureKind::HttpStatus,
+                format!("GET {target}{path} answered HTTP {}", response.status),
+            ))
+        };
     Ok(Outcome {
         details,
-        error: Some(error),
+        error,
         ..Outcome::default()
     })
 }
 
 /// Vault: any status with the health JSON; sealed or uninitialized is a failure.
 pub(super) fn vault(response: &Response, target: &str) -> Result<Outcome, CheckError> {
+    let without_document = |kind| {
+        CheckError::new(
+            kind,
+            format!(
+                "GET {target}/v1/sys/health answered HTTP {} without the health document",
+                response.status
+            ),
+        )
+    };
     let json: Map<String, Value> = match serde_json::from_slice(&response.body) {
         Ok(Value::Object(map)) => map,
-        _ => {
-            return Err(CheckError::new(
-                FailureKind::HttpStatus,
-                format!(
-                    "GET {target}/v1/sys/health answered HTTP {} without the health document",
-                    response.status
-                ),
-            ))
-        }
+        _ => return Err(without_document(FailureKind::HttpStatus)),
     };
     let flag = |k: &str| json.get(k).and_then(Value::as_bool);
     let mut details = Map::new();
@@ -182,17 +166,12 @@ pub(super) fn vault(response: &Response, target: &str) -> Result<Outcome, CheckE
         ))
     } else if flag("sealed").is_none() {
         // Vault answers its health path with 200, 429, 472, 473, 501 or 503.
-        let kind = if matches!(response.status, 200 | 429 | 472 | 473 | 501 | 503) {
-            FailureKind::WrongProtocol
-        } else {
-            FailureKind::HttpStatus
-        };
-        Some(CheckError::new(
-            kind,
-            format!(
-                "GET {target}/v1/sys/health answered HTTP {} without the health document",
-                response.status
-            ),
+        Some(without_document(
+            if matches!(response.status, 200 | 429 | 472 | 473 | 501 | 503) {
+                FailureKind::WrongProtocol
+            } else {
+                FailureKind::HttpStatus
+            },
         ))
     } else {
         None
@@ -220,11 +199,8 @@ pub(super) fn parse_response(raw: &[u8]) -> Result<Response, String> {
     let head = String::from_utf8_lossy(head);
     let mut lines = head.split("\r\n");
     let status_line = lines.next().unwrap_or_default();
-    let mut parts = status_line.splitn(3, ' ');
-    let (version, code) = (
-        parts.next().unwrap_or_default(),
-        parts.next().unwrap_or_default(),
-    );
+    let (version, rest) = status_line.split_once(' ').unwrap_or((status_line, ""));
+    let code = rest.split(' ').next().unwrap_or_default();
     if !version.starts_with("HTTP/1.") {
         return Err(format!("it sent {}", net::excerpt(status_line.as_bytes())));
     }

@@ -48,11 +48,8 @@ pub const MAX_TIMEOUT_SECS: f64 = 3600.0;
 /// A check timeout from a number of seconds: finite, above 0 and at most an hour, else `None`
 /// (the one rule of the CLI's `--timeout` and Python's `timeout=`).
 pub fn timeout_from_secs(secs: f64) -> Option<Duration> {
-    if secs.is_finite() && secs > 0.0 && secs <= MAX_TIMEOUT_SECS {
-        Duration::try_from_secs_f64(secs).ok()
-    } else {
-        None
-    }
+    let in_range = secs > 0.0 && secs <= MAX_TIMEOUT_SECS;
+    Duration::try_from_secs_f64(secs).ok().filter(|_| in_range)
 }
 
 impl Default for VerifyOptions {
@@ -69,18 +66,16 @@ impl Default for VerifyOptions {
 impl VerifyOptions {
     /// Reads `VAULT_CACERT`, `VAULT_SKIP_VERIFY` and `USER` from an environment map.
     pub fn from_env(env: &std::collections::BTreeMap<String, String>) -> VerifyOptions {
+        let var = |name: &str| env.get(name).filter(|v| !v.is_empty()).cloned();
+        let defaults = VerifyOptions::default();
         VerifyOptions {
-            vault_ca_cert: env.get("VAULT_CACERT").filter(|v| !v.is_empty()).cloned(),
+            vault_ca_cert: var("VAULT_CACERT"),
             // The core's boolean parser, as for Vault reads: `on` and `t` skip here too.
-            vault_skip_verify: env
-                .get("VAULT_SKIP_VERIFY")
-                .and_then(|v| dbstack_core::env_vars::parse_bool(v))
+            vault_skip_verify: var("VAULT_SKIP_VERIFY")
+                .and_then(|v| dbstack_core::env_vars::parse_bool(&v))
                 .unwrap_or(false),
-            default_user: env
-                .get("USER")
-                .filter(|v| !v.is_empty())
-                .map_or_else(|| "postgres".to_owned(), Clone::clone),
-            ..VerifyOptions::default()
+            default_user: var("USER").unwrap_or(defaults.default_user),
+            ..defaults
         }
     }
 }
@@ -197,6 +192,24 @@ pub struct Check {
 }
 
 impl Check {
+    /// A check of `target` with nothing found yet.
+    fn of(target: &Target) -> Check {
+        Check {
+            service: target.service.clone(),
+            alias: target.alias.clone(),
+            target: target.address.clone(),
+            ok: false,
+            required: target.required,
+            optional_reason: target.optional_reason.clone(),
+            latency_ms: 0.0,
+            version: None,
+            details: Map::new(),
+            error: None,
+            skipped: None,
+            hint: None,
+        }
+    }
+
     /// `service/alias` for database checks, else the service.
     pub fn label(&self) -> String {
         match &self.alias {
@@ -219,11 +232,7 @@ pub struct VerifyReport {
 impl VerifyReport {
     /// 0 when every required check passed, 1 otherwise.
     pub fn exit_code(&self) -> i32 {
-        if self.ok {
-            0
-        } else {
-            1
-        }
+        i32::from(!self.ok)
     }
 
     pub fn to_json(&self) -> Value {
@@ -271,18 +280,13 @@ impl VerifyReport {
             })
             .collect();
         let mut out = dbstack_core::render::columns(&headers, &rows);
-        let hints: Vec<String> = self
+        let hints: String = self
             .checks
             .iter()
-            .filter_map(|c| c.hint.as_ref().map(|h| format!("  {}: {h}", c.label())))
+            .filter_map(|c| c.hint.as_ref().map(|h| format!("  {}: {h}\n", c.label())))
             .collect();
         if !hints.is_empty() {
-            out.push_str("\nwhat to do:\n");
-            for h in hints {
-                out.push_str(&h);
-                out.push('\n');
-            }
-            out.push('\n');
+            let _ = write!(out, "\nwhat to do:\n{hints}\n");
         }
         let failed_required = self.checks.iter().filter(|c| !c.ok && c.required).count();
         let failed_optional = self.checks.iter().filter(|c| !c.ok && !c.required).count();
@@ -329,12 +333,11 @@ impl VerifyReport {
 
 /// What to do about a failed check, naming where its address or credentials came from.
 fn hint(target: &Target, error: &CheckError) -> Option<String> {
-    let from = |label: &Option<String>| {
-        label
-            .as_deref()
-            .map(|l| format!(" (the address is from {l})"))
-            .unwrap_or_default()
-    };
+    let from = target
+        .address_from
+        .as_deref()
+        .map(|l| format!(" (the address is from {l})"))
+        .unwrap_or_default();
     let what = match target.service.as_str() {
         "supabase" => "PostgreSQL",
         "mariadb" => "MariaDB",
@@ -345,9 +348,8 @@ fn hint(target: &Target, error: &CheckError) -> Option<String> {
         other => other,
     };
     let elsewhere = format!(
-        "start {what} there, or set {} to where it runs{}",
+        "start {what} there, or set {} to where it runs{from}",
         target.set_with,
-        from(&target.address_from)
     );
     match error.kind {
         FailureKind::Refused => Some(format!(
@@ -359,10 +361,8 @@ fn hint(target: &Target, error: &CheckError) -> Option<String> {
             target.address
         )),
         FailureKind::Dns => Some(format!(
-            "the host of {} does not resolve: set {} to a reachable address{}",
-            target.address,
-            target.set_with,
-            from(&target.address_from)
+            "the host of {} does not resolve: set {} to a reachable address{from}",
+            target.address, target.set_with,
         )),
         FailureKind::ServerError => missing_database(target, error),
         FailureKind::AuthFailed => Some(format!(
@@ -475,21 +475,11 @@ pub async fn run_targets(targets: Vec<Target>, options: &VerifyOptions) -> Verif
     let mut checks: Vec<Check> = targets
         .iter()
         .map(|t| Check {
-            service: t.service.clone(),
-            alias: t.alias.clone(),
-            target: t.address.clone(),
-            ok: false,
-            required: t.required,
-            optional_reason: t.optional_reason.clone(),
-            latency_ms: 0.0,
-            version: None,
-            details: Map::new(),
             error: Some(CheckError::new(
                 FailureKind::Io,
                 format!("the check of {} stopped unexpectedly", t.address),
             )),
-            skipped: None,
-            hint: None,
+            ..Check::of(t)
         })
         .collect();
     let mut tasks = tokio::task::JoinSet::new();
@@ -517,87 +507,63 @@ fn ms(d: Duration) -> f64 {
 
 /// Runs one check under the timeout and scrubs its secrets from the result.
 pub async fn run_one(target: Target, options: &VerifyOptions) -> Check {
-    if let Probe::Skipped { reason } = target.probe {
+    if let Probe::Skipped { reason, .. } = &target.probe {
         return Check {
-            service: target.service,
-            alias: target.alias,
-            target: target.address,
             ok: true,
             required: false,
             optional_reason: None,
-            latency_ms: 0.0,
-            version: None,
-            details: Map::new(),
-            error: None,
-            skipped: Some(reason),
-            hint: None,
+            skipped: Some(reason.clone()),
+            ..Check::of(&target)
         };
     }
     let start = Instant::now();
     let timeout = options.timeout;
     let result = tokio::time::timeout(timeout, probe(&target.probe, options)).await;
     let latency_ms = ms(start.elapsed());
-    let outcome = match result {
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(error)) => Outcome {
-            error: Some(error),
-            ..Outcome::default()
-        },
-        Err(_) => Outcome {
-            error: Some(CheckError::new(
+    let mut outcome = result
+        .unwrap_or_else(|_| {
+            Err(CheckError::new(
                 FailureKind::Timeout,
                 format!(
                     "no complete answer from {} within {:.1} s",
                     target.address,
                     timeout.as_secs_f64()
                 ),
-            )),
+            ))
+        })
+        .unwrap_or_else(|error| Outcome {
+            error: Some(error),
             ..Outcome::default()
-        },
-    };
+        });
     let secrets = target.probe.secrets();
     // Every form of each secret (raw, percent-encoded, base64, ...): a server can echo the
     // password in any of them.
-    let scrub = |text: String| -> String { dbstack_core::scrub(&text, &secrets) };
-    let error = outcome.error.map(|e| CheckError {
-        kind: e.kind,
-        message: scrub(e.message),
-        code: e.code,
-    });
-    let hint = error.as_ref().and_then(|e| hint(&target, e)).map(&scrub);
+    let scrub = |text: &str| dbstack_core::scrub(text, &secrets);
+    if let Some(error) = &mut outcome.error {
+        error.message = scrub(&error.message);
+    }
+    let hint = outcome.error.as_ref().and_then(|e| hint(&target, e));
+    for value in outcome.details.values_mut() {
+        scrub_value(value, &secrets);
+    }
     Check {
-        service: target.service,
-        alias: target.alias,
-        target: target.address,
-        ok: error.is_none(),
-        required: target.required,
-        optional_reason: target.optional_reason,
+        ok: outcome.error.is_none(),
         latency_ms,
-        version: outcome.version.map(&scrub),
-        details: outcome
-            .details
-            .into_iter()
-            .map(|(k, v)| (k, scrub_value(v, &secrets)))
-            .collect(),
-        error,
-        skipped: None,
-        hint,
+        version: outcome.version.as_deref().map(scrub),
+        details: outcome.details,
+        error: outcome.error,
+        hint: hint.as_deref().map(scrub),
+        ..Check::of(&target)
     }
 }
 
-/// A server-supplied detail with every form of each secret masked in its strings.
-fn scrub_value(value: Value, secrets: &[String]) -> Value {
+/// Masks every form of each secret in the strings of a server-supplied detail.
+fn scrub_value(value: &mut Value, secrets: &[String]) {
     match value {
-        Value::String(s) => Value::String(dbstack_core::scrub(&s, secrets)),
-        Value::Array(items) => {
-            Value::Array(items.into_iter().map(|v| scrub_value(v, secrets)).collect())
-        }
-        Value::Object(map) => Value::Object(
-            map.into_iter()
-                .map(|(k, v)| (k, scrub_value(v, secrets)))
-                .collect(),
-        ),
-        other => other,
+        Value::String(s) => *s = dbstack_core::scrub(s, secrets),
+        Value::Array(items) => items.iter_mut().for_each(|v| scrub_value(v, secrets)),
+        Value::Object(map) => map.values_mut().for_each(|v| scrub_value(v, secrets)),
+        _ => {}
     }
 }
 

@@ -23,22 +23,8 @@ const AUTH_CODES: [u16; 4] = [
 
 pub(crate) async fn probe(t: &MysqlTarget) -> Result<Outcome, CheckError> {
     let target = address(&t.host, t.port);
-    let ip = tokio::net::lookup_host((t.host.as_str(), t.port))
-        .await
-        .map_err(|e| {
-            CheckError::new(
-                FailureKind::Dns,
-                format!("cannot resolve `{}`: {e}", t.host),
-            )
-        })?
-        .next()
-        .ok_or_else(|| {
-            CheckError::new(
-                FailureKind::Dns,
-                format!("`{}` resolved to no address", t.host),
-            )
-        })?
-        .ip();
+    let addr = net::resolve(&t.host, t.port).await?.into_iter().next();
+    let ip = addr.ok_or_else(|| net::no_address(&t.host))?.ip();
     let opts = OptsBuilder::default()
         .ip_or_hostname(ip.to_string())
         .tcp_port(t.port)
@@ -99,13 +85,12 @@ fn classify(error: mysql_async::Error, target: &str) -> CheckError {
                 format!("{target} does not offer TLS, which OPTIONS require (ssl_mode / ssl)"),
             )
         }
-        mysql_async::Error::Server(e) if AUTH_CODES.contains(&e.code) => CheckError::new(
-            FailureKind::AuthFailed,
-            format!("{target}: {} ({})", e.message, e.code),
-        )
-        .with_code(e.code.to_string()),
         mysql_async::Error::Server(e) => CheckError::new(
-            FailureKind::ServerError,
+            if AUTH_CODES.contains(&e.code) {
+                FailureKind::AuthFailed
+            } else {
+                FailureKind::ServerError
+            },
             format!("{target}: {} ({})", e.message, e.code),
         )
         .with_code(e.code.to_string()),

@@ -1,6 +1,7 @@
 //! TCP and TLS for the probes, with failures sorted into [`FailureKind`]s.
 
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -49,28 +50,31 @@ pub(crate) fn io_error(error: &io::Error, what: &str) -> CheckError {
     CheckError::new(kind, format!("{what}: {error}"))
 }
 
+/// The addresses of `host` (none is [`no_address`]).
+pub(crate) async fn resolve(host: &str, port: u16) -> Result<Vec<SocketAddr>, CheckError> {
+    tokio::net::lookup_host((host, port))
+        .await
+        .map(Iterator::collect)
+        .map_err(|e| CheckError::new(FailureKind::Dns, format!("cannot resolve `{host}`: {e}")))
+}
+
+pub(crate) fn no_address(host: &str) -> CheckError {
+    CheckError::new(FailureKind::Dns, format!("`{host}` resolved to no address"))
+}
+
 /// Resolves `host` and connects to the first address that accepts.
 pub(crate) async fn connect(host: &str, port: u16) -> Result<TcpStream, CheckError> {
-    let target = address(host, port);
-    let addrs: Vec<_> = tokio::net::lookup_host((host, port))
-        .await
-        .map_err(|e| CheckError::new(FailureKind::Dns, format!("cannot resolve `{host}`: {e}")))?
-        .collect();
-    let mut last = CheckError::new(FailureKind::Dns, format!("`{host}` resolved to no address"));
-    for addr in addrs {
+    let mut last = no_address(host);
+    for addr in resolve(host, port).await? {
         match TcpStream::connect(addr).await {
             Ok(stream) => {
                 let _ = stream.set_nodelay(true);
                 return Ok(stream);
             }
-            Err(e) => last = io_error(&e, &format!("connect to {target}")),
+            Err(e) => last = io_error(&e, &format!("connect to {}", address(host, port))),
         }
     }
     Err(last)
-}
-
-fn provider() -> Arc<CryptoProvider> {
-    Arc::new(crypto::ring::default_provider())
 }
 
 fn tls_error(message: String) -> CheckError {
@@ -110,33 +114,34 @@ pub(crate) fn client_config(
     verify: Verify,
     ca_file: Option<&str>,
 ) -> Result<Arc<ClientConfig>, CheckError> {
-    let provider = provider();
+    let provider = Arc::new(crypto::ring::default_provider());
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
         .map_err(|e| tls_error(format!("tls setup: {e}")))?;
-    let config = match verify {
-        Verify::Full => builder
-            .with_root_certificates(roots(ca_file)?)
-            .with_no_client_auth(),
-        Verify::Chain => {
-            let inner =
-                WebPkiServerVerifier::builder_with_provider(Arc::new(roots(ca_file)?), provider)
-                    .build()
-                    .map_err(|e| tls_error(format!("tls setup: {e}")))?;
-            builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(ChainOnly { inner }))
-                .with_no_client_auth()
+    let chain = match verify {
+        Verify::Full => {
+            let config = builder.with_root_certificates(roots(ca_file)?);
+            return Ok(Arc::new(config.with_no_client_auth()));
         }
-        Verify::Nothing => builder
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(AcceptAny { provider }))
-            .with_no_client_auth(),
+        Verify::Chain => Some(
+            WebPkiServerVerifier::builder_with_provider(
+                Arc::new(roots(ca_file)?),
+                provider.clone(),
+            )
+            .build()
+            .map_err(|e| tls_error(format!("tls setup: {e}")))?,
+        ),
+        Verify::Nothing => None,
     };
+    let config = builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(Lenient { chain, provider }))
+        .with_no_client_auth();
     Ok(Arc::new(config))
 }
 
-/// Runs the TLS handshake over `tcp`.
+/// Runs the TLS handshake over `tcp`. A failed handshake is always a TLS failure, whatever
+/// layer noticed it.
 pub(crate) async fn tls(
     tcp: TcpStream,
     host: &str,
@@ -145,30 +150,27 @@ pub(crate) async fn tls(
 ) -> Result<tokio_rustls::client::TlsStream<TcpStream>, CheckError> {
     let name = ServerName::try_from(host.to_owned())
         .map_err(|_| tls_error(format!("`{host}` is not a valid TLS server name")))?;
+    let target = address(host, port);
     tokio_rustls::TlsConnector::from(config)
         .connect(name, tcp)
         .await
-        .map_err(|e| handshake_error(&e, &address(host, port)))
+        .map_err(|e| match e.kind() {
+            io::ErrorKind::UnexpectedEof => tls_error(format!(
+                "tls handshake with {target}: the server closed the connection (is TLS enabled on this port?)"
+            )),
+            _ => tls_error(format!("tls handshake with {target}: {e}")),
+        })
 }
 
-/// A failed handshake is always a TLS failure, whatever layer noticed it.
-pub(crate) fn handshake_error(error: &io::Error, target: &str) -> CheckError {
-    if error.kind() == io::ErrorKind::UnexpectedEof {
-        return tls_error(format!(
-            "tls handshake with {target}: the server closed the connection (is TLS enabled on this port?)"
-        ));
-    }
-    tls_error(format!("tls handshake with {target}: {error}"))
-}
-
-/// Connects, with TLS when asked.
+/// Connects, with TLS at the given verification level (against the given CA file) when asked.
 pub(crate) async fn connect_maybe_tls(
     host: &str,
     port: u16,
-    tls_config: Option<Arc<ClientConfig>>,
+    tls_with: Option<(Verify, Option<&str>)>,
 ) -> Result<Box<dyn Stream>, CheckError> {
+    let config = tls_with.map(|(v, ca)| client_config(v, ca)).transpose()?;
     let tcp = connect(host, port).await?;
-    match tls_config {
+    match config {
         None => Ok(Box::new(tcp)),
         Some(config) => Ok(Box::new(tls(tcp, host, port, config).await?)),
     }
@@ -185,64 +187,15 @@ pub(crate) fn excerpt(bytes: &[u8]) -> String {
     format!("`{shown}`")
 }
 
+/// Accepts a certificate whatever its name: its chain verified by `chain`, or (`None`) not
+/// at all. Signatures are always verified.
 #[derive(Debug)]
-struct AcceptAny {
+struct Lenient {
+    chain: Option<Arc<WebPkiServerVerifier>>,
     provider: Arc<CryptoProvider>,
 }
 
-impl ServerCertVerifier for AcceptAny {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        crypto::verify_tls12_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        crypto::verify_tls13_signature(
-            message,
-            cert,
-            dss,
-            &self.provider.signature_verification_algorithms,
-        )
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.provider
-            .signature_verification_algorithms
-            .supported_schemes()
-    }
-}
-
-#[derive(Debug)]
-struct ChainOnly {
-    inner: Arc<WebPkiServerVerifier>,
-}
-
-impl ServerCertVerifier for ChainOnly {
+impl ServerCertVerifier for Lenient {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -251,13 +204,10 @@ impl ServerCertVerifier for ChainOnly {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        match self.inner.verify_server_cert(
-            end_entity,
-            intermediates,
-            server_name,
-            ocsp_response,
-            now,
-        ) {
+        let Some(chain) = &self.chain else {
+            return Ok(ServerCertVerified::assertion());
+        };
+        match chain.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now) {
             Err(rustls::Error::InvalidCertificate(
                 rustls::CertificateError::NotValidForName
                 | rustls::CertificateError::NotValidForNameContext { .. },
@@ -272,7 +222,8 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls12_signature(message, cert, dss)
+        let algorithms = &self.provider.signature_verification_algorithms;
+        crypto::verify_tls12_signature(message, cert, dss, algorithms)
     }
 
     fn verify_tls13_signature(
@@ -281,10 +232,12 @@ impl ServerCertVerifier for ChainOnly {
         cert: &CertificateDer<'_>,
         dss: &DigitallySignedStruct,
     ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        self.inner.verify_tls13_signature(message, cert, dss)
+        let algorithms = &self.provider.signature_verification_algorithms;
+        crypto::verify_tls13_signature(message, cert, dss, algorithms)
     }
 
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.inner.supported_verify_schemes()
+        let algorithms = &self.provider.signature_verification_algorithms;
+        algorithms.supported_schemes()
     }
 }

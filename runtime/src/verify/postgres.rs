@@ -34,61 +34,17 @@ pub(crate) async fn probe(t: &PostgresTarget, default_user: &str) -> Result<Outc
     }
     config.application_name("dbstack-verify");
 
-    if t.host.starts_with('/') {
-        // libpq never uses TLS over a unix socket.
-        let path = format!("{}/.s.PGSQL.{}", t.host, t.port);
-        let stream = tokio::net::UnixStream::connect(&path)
-            .await
-            .map_err(|e| net::io_error(&e, &format!("connect to {path}")))?;
-        config.ssl_mode(SslMode::Disable);
-        let (client, connection) = config
-            .connect_raw(stream, tokio_postgres::NoTls)
-            .await
-            .map_err(|e| classify(&e, &target))?;
-        let driver = tokio::spawn(connection);
-        let result = query(&client, &target).await;
-        drop(client);
-        driver.abort();
-        return result;
-    }
-
-    let verify = match t.sslmode {
-        PgSslMode::Disable => None,
-        // `allow` tries without TLS first; a probe that prefers TLS is the closer safe choice.
-        PgSslMode::Allow | PgSslMode::Prefer => Some(Verify::Nothing),
-        // libpq: `require` with a root certificate behaves like verify-ca.
-        PgSslMode::Require if t.sslrootcert.is_some() => Some(Verify::Chain),
-        PgSslMode::Require => Some(Verify::Nothing),
-        PgSslMode::VerifyCa => Some(Verify::Chain),
-        PgSslMode::VerifyFull => Some(Verify::Full),
-    };
-    let tls = match verify {
-        Some(v) => Some(net::client_config(v, t.sslrootcert.as_deref())?),
-        None => None,
-    };
-    let required = matches!(
-        t.sslmode,
-        PgSslMode::Require | PgSslMode::VerifyCa | PgSslMode::VerifyFull
-    );
-    let mut stream = net::connect(&t.host, t.port).await?;
     // TLS negotiation is done here rather than inside tokio-postgres, so that a peer that is
     // not PostgreSQL, a server without TLS and a failed handshake are told apart.
     config.ssl_mode(SslMode::Disable);
-    let stream: Box<dyn net::Stream> = match tls {
-        None => Box::new(stream),
-        Some(tls) => match ssl_request(&mut stream, &target).await? {
-            true => Box::new(net::tls(stream, &t.host, t.port, tls).await?),
-            false if required => {
-                return Err(CheckError::new(
-                    FailureKind::Tls,
-                    format!(
-                        "{target} does not offer TLS and sslmode is {}",
-                        t.sslmode.as_str()
-                    ),
-                ))
-            }
-            false => Box::new(stream),
-        },
+    let stream: Box<dyn net::Stream> = if t.host.starts_with('/') {
+        // libpq never uses TLS over a unix socket.
+        let stream = tokio::net::UnixStream::connect(&target)
+            .await
+            .map_err(|e| net::io_error(&e, &format!("connect to {target}")))?;
+        Box::new(stream)
+    } else {
+        tcp_stream(t, &target).await?
     };
     let (client, connection) = config
         .connect_raw(stream, tokio_postgres::NoTls)
@@ -101,6 +57,41 @@ pub(crate) async fn probe(t: &PostgresTarget, default_user: &str) -> Result<Outc
     result
 }
 
+/// A TCP connection, TLS as `sslmode` asks and the server offers.
+async fn tcp_stream(t: &PostgresTarget, target: &str) -> Result<Box<dyn net::Stream>, CheckError> {
+    // (verification, whether TLS is required)
+    let (verify, required) = match t.sslmode {
+        PgSslMode::Disable => (None, false),
+        // `allow` tries without TLS first; a probe that prefers TLS is the closer safe choice.
+        PgSslMode::Allow | PgSslMode::Prefer => (Some(Verify::Nothing), false),
+        // libpq: `require` with a root certificate behaves like verify-ca.
+        PgSslMode::Require if t.sslrootcert.is_some() => (Some(Verify::Chain), true),
+        PgSslMode::Require => (Some(Verify::Nothing), true),
+        PgSslMode::VerifyCa => (Some(Verify::Chain), true),
+        PgSslMode::VerifyFull => (Some(Verify::Full), true),
+    };
+    let tls = verify
+        .map(|v| net::client_config(v, t.sslrootcert.as_deref()))
+        .transpose()?;
+    let mut stream = net::connect(&t.host, t.port).await?;
+    Ok(match tls {
+        None => Box::new(stream),
+        Some(tls) => match ssl_request(&mut stream, target).await? {
+            true => Box::new(net::tls(stream, &t.host, t.port, tls).await?),
+            false if required => {
+                return Err(CheckError::new(
+                    FailureKind::Tls,
+                    format!(
+                        "{target} does not offer TLS and sslmode is {}",
+                        t.sslmode.as_str()
+                    ),
+                ))
+            }
+            false => Box::new(stream),
+        },
+    })
+}
+
 /// Sends SSLRequest; true when the server answers `S` (go ahead), false on `N`.
 async fn ssl_request(stream: &mut TcpStream, target: &str) -> Result<bool, CheckError> {
     // Length 8, then the SSLRequest code 80877103.
@@ -109,25 +100,14 @@ async fn ssl_request(stream: &mut TcpStream, target: &str) -> Result<bool, Check
         .write_all(&SSL_REQUEST)
         .await
         .map_err(|e| net::io_error(&e, &format!("send to {target}")))?;
-    let mut answer = [0u8; 1];
-    match stream.read_exact(&mut answer).await {
-        Ok(_) => {}
-        Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => {
-            return Err(CheckError::new(
-                FailureKind::WrongProtocol,
-                format!(
-                    "{target} closed the connection instead of answering PostgreSQL's SSL request"
-                ),
-            ))
-        }
-        Err(e) => {
-            return Err(net::io_error(
-                &e,
-                &format!("postgres ssl request to {target}"),
-            ))
-        }
-    }
-    match answer[0] {
+    let answer = stream.read_u8().await.map_err(|e| match e.kind() {
+        io::ErrorKind::UnexpectedEof => CheckError::new(
+            FailureKind::WrongProtocol,
+            format!("{target} closed the connection instead of answering PostgreSQL's SSL request"),
+        ),
+        _ => net::io_error(&e, &format!("postgres ssl request to {target}")),
+    })?;
+    match answer {
         b'S' => Ok(true),
         b'N' => Ok(false),
         other => Err(CheckError::new(

@@ -37,37 +37,27 @@ fn command(parts: &[&str]) -> Vec<u8> {
 
 pub(crate) async fn probe(t: &RedisTarget) -> Result<Outcome, CheckError> {
     let target = address(&t.host, t.port);
-    let tls = if t.tls {
-        let verify = if t.tls_verify {
-            Verify::Full
-        } else {
-            Verify::Nothing
-        };
-        Some(net::client_config(verify, t.tls_ca.as_deref())?)
+    let verify = if t.tls_verify {
+        Verify::Full
     } else {
-        None
+        Verify::Nothing
     };
-    let stream = net::connect_maybe_tls(&t.host, t.port, tls).await?;
-    let mut stream = BufReader::new(stream);
+    let tls = t.tls.then_some((verify, t.tls_ca.as_deref()));
+    let mut stream = BufReader::new(net::connect_maybe_tls(&t.host, t.port, tls).await?);
 
     let db = t.db.to_string();
-    let mut batch = Vec::new();
-    let mut expect = Vec::new();
+    let mut commands: Vec<Vec<&str>> = Vec::new();
     if !t.password.is_empty() {
-        match &t.username {
-            Some(user) => batch.extend(command(&["AUTH", user, t.password.expose()])),
-            None => batch.extend(command(&["AUTH", t.password.expose()])),
-        }
-        expect.push("AUTH");
+        commands.push(match &t.username {
+            Some(user) => vec!["AUTH", user, t.password.expose()],
+            None => vec!["AUTH", t.password.expose()],
+        });
     }
     if t.db != 0 {
-        batch.extend(command(&["SELECT", &db]));
-        expect.push("SELECT");
+        commands.push(vec!["SELECT", &db]);
     }
-    batch.extend(command(&["PING"]));
-    expect.push("PING");
-    batch.extend(command(&["INFO", "server"]));
-    expect.push("INFO");
+    commands.extend([vec!["PING"], vec!["INFO", "server"]]);
+    let batch: Vec<u8> = commands.iter().flat_map(|c| command(c)).collect();
     stream
         .get_mut()
         .write_all(&batch)
@@ -75,7 +65,7 @@ pub(crate) async fn probe(t: &RedisTarget) -> Result<Outcome, CheckError> {
         .map_err(|e| net::io_error(&e, &format!("send to {target}")))?;
 
     let mut version = None;
-    for name in expect {
+    for name in commands.iter().filter_map(|c| c.first().copied()) {
         let reply = read_reply(&mut stream, &target).await?;
         match (name, reply) {
             (_, Reply::Error(e)) => return Err(reply_error(name, &e, &target)),
@@ -133,10 +123,19 @@ fn info_version(text: &str) -> Option<String> {
         .or_else(|| field("redis_version:").map(|v| format!("redis {v}")))
 }
 
-async fn read_line<R: AsyncBufReadExt + Unpin>(
+async fn read_reply<R: AsyncBufReadExt + Unpin>(
     r: &mut R,
     target: &str,
-) -> Result<Vec<u8>, CheckError> {
+) -> Result<Reply, CheckError> {
+    let wrong = |line: &[u8]| {
+        CheckError::new(
+            FailureKind::WrongProtocol,
+            format!(
+                "{target} does not speak RESP: it sent {}",
+                net::excerpt(line)
+            ),
+        )
+    };
     let mut line = Vec::new();
     let n = (&mut *r)
         .take(MAX_LINE as u64)
@@ -149,50 +148,26 @@ async fn read_line<R: AsyncBufReadExt + Unpin>(
             format!("{target} closed the connection before answering"),
         ));
     }
-    if !line.ends_with(b"\r\n") {
-        return Err(CheckError::new(
-            FailureKind::WrongProtocol,
-            format!(
-                "{target} does not speak RESP: it sent {}",
-                net::excerpt(&line)
-            ),
-        ));
-    }
-    line.truncate(line.len() - 2);
-    Ok(line)
-}
-
-async fn read_reply<R: AsyncBufReadExt + Unpin>(
-    r: &mut R,
-    target: &str,
-) -> Result<Reply, CheckError> {
-    let line = read_line(r, target).await?;
-    let wrong = |line: &[u8]| {
-        CheckError::new(
-            FailureKind::WrongProtocol,
-            format!(
-                "{target} does not speak RESP: it sent {}",
-                net::excerpt(line)
-            ),
-        )
+    let Some(line) = line.strip_suffix(b"\r\n") else {
+        return Err(wrong(&line));
     };
     let (first, rest) = match line.split_first() {
         Some((f, rest)) => (*f, String::from_utf8_lossy(rest).into_owned()),
-        None => return Err(wrong(&line)),
+        None => return Err(wrong(line)),
     };
     match first {
         b'+' => Ok(Reply::Simple(rest)),
         b'-' => Ok(Reply::Error(rest)),
-        b':' => rest.parse().map(Reply::Integer).map_err(|_| wrong(&line)),
-        b'*' => rest.parse().map(Reply::Array).map_err(|_| wrong(&line)),
+        b':' => rest.parse().map(Reply::Integer).map_err(|_| wrong(line)),
+        b'*' => rest.parse().map(Reply::Array).map_err(|_| wrong(line)),
         b'$' => {
-            let len: i64 = rest.parse().map_err(|_| wrong(&line))?;
+            let len: i64 = rest.parse().map_err(|_| wrong(line))?;
             if len < 0 {
                 return Ok(Reply::Bulk(None));
             }
-            let len = usize::try_from(len).map_err(|_| wrong(&line))?;
+            let len = usize::try_from(len).map_err(|_| wrong(line))?;
             if len > MAX_BULK {
-                return Err(wrong(&line));
+                return Err(wrong(line));
             }
             let mut data = vec![0; len + 2];
             r.read_exact(&mut data)
@@ -201,7 +176,7 @@ async fn read_reply<R: AsyncBufReadExt + Unpin>(
             data.truncate(len);
             Ok(Reply::Bulk(Some(data)))
         }
-        _ => Err(wrong(&line)),
+        _ => Err(wrong(line)),
     }
 }
 

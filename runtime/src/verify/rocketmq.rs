@@ -72,18 +72,12 @@ pub(crate) fn parse_frame(frame: &[u8]) -> Result<Answer, String> {
         0 => {
             let h: Map<String, Value> = serde_json::from_slice(header)
                 .map_err(|e| format!("the header is not JSON: {e}"))?;
-            let code = h
-                .get("code")
-                .and_then(Value::as_i64)
-                .ok_or("the header has no code")?;
+            let int = |key: &str| h.get(key).and_then(Value::as_i64);
             Ok(Answer {
-                code,
-                version: h.get("version").and_then(Value::as_i64),
-                opaque: h.get("opaque").and_then(Value::as_i64),
-                response: h
-                    .get("flag")
-                    .and_then(Value::as_i64)
-                    .is_some_and(|f| f & 1 == 1),
+                code: int("code").ok_or("the header has no code")?,
+                version: int("version"),
+                opaque: int("opaque"),
+                response: int("flag").is_some_and(|f| f & 1 == 1),
                 remark: h.get("remark").and_then(Value::as_str).map(str::to_owned),
                 body,
             })
@@ -120,14 +114,14 @@ pub(crate) async fn probe(host: &str, port: u16) -> Result<Outcome, CheckError> 
             format!("{target} does not speak RocketMQ remoting: {why}"),
         )
     };
-    let mut len_bytes = [0u8; 4];
-    stream
-        .read_exact(&mut len_bytes)
+    let announced = stream
+        .read_u32()
         .await
         .map_err(|e| net::io_error(&e, &format!("read from {target}")))?;
-    let len = usize::try_from(u32::from_be_bytes(len_bytes)).unwrap_or(usize::MAX);
+    let len = usize::try_from(announced).unwrap_or(usize::MAX);
     if !(4..=MAX_FRAME).contains(&len) {
-        return Err(wrong(format!("it sent {}", net::excerpt(&len_bytes))));
+        let shown = net::excerpt(&announced.to_be_bytes());
+        return Err(wrong(format!("it sent {shown}")));
     }
     // Read what arrives, not what the prefix promises: a peer that announces 16 MiB and sends
     // nothing costs no memory.
@@ -151,11 +145,13 @@ pub(crate) async fn probe(host: &str, port: u16) -> Result<Outcome, CheckError> 
     }
     let mut details = Map::new();
     if let Ok(Value::Object(body)) = serde_json::from_slice::<Value>(&answer.body) {
-        if let Some(Value::Object(brokers)) = body.get("brokerAddrTable") {
-            details.insert("brokers".to_owned(), Value::from(brokers.len()));
-        }
-        if let Some(Value::Object(clusters)) = body.get("clusterAddrTable") {
-            details.insert("clusters".to_owned(), Value::from(clusters.len()));
+        for (table, name) in [
+            ("brokerAddrTable", "brokers"),
+            ("clusterAddrTable", "clusters"),
+        ] {
+            if let Some(Value::Object(entries)) = body.get(table) {
+                details.insert(name.to_owned(), Value::from(entries.len()));
+            }
         }
     }
     let error = (answer.code != 0).then(|| {

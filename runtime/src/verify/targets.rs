@@ -23,6 +23,16 @@ pub enum TargetError {
     Masked { path: String },
 }
 
+impl TargetError {
+    fn invalid(path: &str, value: impl Into<String>, reason: impl Into<String>) -> TargetError {
+        TargetError::Invalid {
+            path: path.to_owned(),
+            value: value.into(),
+            reason: reason.into(),
+        }
+    }
+}
+
 /// One check to run.
 #[derive(Debug, Clone)]
 pub struct Target {
@@ -67,22 +77,38 @@ pub enum Probe {
     /// engine of no known scheme): reported as skipped, with the reason, never as a failure.
     Skipped {
         reason: String,
+        /// `host:port` as the document gives it (the host alone without a port).
+        address: String,
     },
 }
 
 impl Probe {
+    /// `host:port` (brackets around IPv6) or a socket path.
+    fn address(&self) -> String {
+        let (host, port) = match self {
+            Probe::Postgres(t) => (&t.host, t.port),
+            Probe::Mysql(t) => (&t.host, t.port),
+            Probe::Redis(t) => (&t.host, t.port),
+            Probe::Http(t) => (&t.host, t.port),
+            Probe::RocketMq { host, port } => (host, *port),
+            Probe::Skipped { address, .. } => return address.clone(),
+        };
+        address(host, port)
+    }
+
     /// The secrets the probe carries, to scrub from any message.
     pub(crate) fn secrets(&self) -> Vec<String> {
-        let all: Vec<&Secret> = match self {
-            Probe::Postgres(t) => vec![&t.password],
-            Probe::Mysql(t) => vec![&t.password],
-            Probe::Redis(t) => vec![&t.password],
-            Probe::Http(t) => vec![&t.bearer],
-            Probe::RocketMq { .. } | Probe::Skipped { .. } => vec![],
+        let secret = match self {
+            Probe::Postgres(t) => &t.password,
+            Probe::Mysql(t) => &t.password,
+            Probe::Redis(t) => &t.password,
+            Probe::Http(t) => &t.bearer,
+            Probe::RocketMq { .. } | Probe::Skipped { .. } => return Vec::new(),
         };
-        all.into_iter()
-            .map(|s| s.expose().to_owned())
-            .filter(|s| !s.is_empty())
+        let secret = secret.expose();
+        (!secret.is_empty())
+            .then(|| secret.to_owned())
+            .into_iter()
             .collect()
     }
 }
@@ -99,18 +125,11 @@ pub enum PgSslMode {
 }
 
 impl PgSslMode {
-    const ALL: [PgSslMode; 6] = [
-        PgSslMode::Disable,
-        PgSslMode::Allow,
-        PgSslMode::Prefer,
-        PgSslMode::Require,
-        PgSslMode::VerifyCa,
-        PgSslMode::VerifyFull,
-    ];
-
     fn parse(text: &str) -> Option<PgSslMode> {
-        let at = SSLMODES.iter().position(|m| *m == text)?;
-        PgSslMode::ALL.get(at).copied()
+        use PgSslMode::{Allow, Disable, Prefer, Require, VerifyCa, VerifyFull};
+        [Disable, Allow, Prefer, Require, VerifyCa, VerifyFull]
+            .into_iter()
+            .find(|mode| mode.as_str() == text)
     }
 
     /// The name libpq uses (`verify-full`).
@@ -169,21 +188,18 @@ impl MysqlTls {
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty())
             .map(str::to_owned);
-        let mode = options
-            .and_then(|o| o.get("ssl_mode"))
-            .and_then(Value::as_str);
+        let mode = option(options, "ssl_mode");
         Ok(match mode.map(str::to_ascii_uppercase).as_deref() {
             Some("DISABLED" | "PREFERRED") => MysqlTls::Off,
             Some("REQUIRED") => MysqlTls::Required,
             Some("VERIFY_CA") => MysqlTls::VerifyCa { ca },
             Some("VERIFY_IDENTITY") => MysqlTls::VerifyIdentity { ca },
             Some(_) => {
-                return Err(TargetError::Invalid {
-                    path: format!("{base}.OPTIONS.ssl_mode"),
-                    value: mode.unwrap_or_default().to_owned(),
-                    reason: "expected DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY"
-                        .to_owned(),
-                })
+                return Err(TargetError::invalid(
+                    &format!("{base}.OPTIONS.ssl_mode"),
+                    mode.unwrap_or_default(),
+                    "expected DISABLED, PREFERRED, REQUIRED, VERIFY_CA or VERIFY_IDENTITY",
+                ))
             }
             None if ca.is_some() => MysqlTls::VerifyCa { ca },
             None if ssl.is_some() => MysqlTls::Required,
@@ -253,11 +269,7 @@ pub(crate) fn address(host: &str, port: u16) -> String {
 }
 
 fn port_of(value: &Value, default: u16, path: &str) -> Result<u16, TargetError> {
-    let invalid = |shown: String| TargetError::Invalid {
-        path: path.to_owned(),
-        value: shown,
-        reason: "not a port number".to_owned(),
-    };
+    let invalid = |shown: String| TargetError::invalid(path, shown, "not a port number");
     match value {
         Value::Null => Ok(default),
         Value::String(s) if s.is_empty() => Ok(default),
@@ -282,13 +294,23 @@ fn port_of(value: &Value, default: u16, path: &str) -> Result<u16, TargetError> 
 /// when the fallback is active (the profile already tolerated Vault's failure) and, in the
 /// development profile, RAGflow and RocketMQ (`optional_reason` says why).
 pub fn targets(doc: &Value) -> Result<Vec<Target>, TargetError> {
-    let doc = Document::from_value(doc).map_err(|e| TargetError::Invalid {
-        path: "document".to_owned(),
-        value: String::new(),
-        reason: e.to_string(),
-    })?;
+    let doc = Document::from_value(doc)
+        .map_err(|e| TargetError::invalid("document", "", e.to_string()))?;
     let fallback = doc.fallback.active;
     let development = doc.profile == "development";
+    let dev_optional = development.then(|| DEV_OPTIONAL.to_owned());
+    // A required check whose address is the document's `path`.
+    let target = |service: &str, path: &str, set_with: &str, probe: Probe| Target {
+        service: service.to_owned(),
+        alias: None,
+        address: probe.address(),
+        required: true,
+        optional_reason: None,
+        probe,
+        address_from: doc.source_label(path),
+        credentials_from: None,
+        set_with: set_with.to_owned(),
+    };
     let mut out = Vec::new();
 
     let databases = doc
@@ -302,221 +324,158 @@ pub fn targets(doc: &Value) -> Result<Vec<Target>, TargetError> {
     for (alias, db) in &databases.0 {
         let base = format!("django.DATABASES.{alias}");
         let engine = db.engine.as_str();
-        let host = db.host.clone();
         let password = secret_at(&db.password, &format!("{base}.PASSWORD"))?;
-        let family = EngineFamily::of(engine);
-        if family == Some(EngineFamily::Postgres) {
-            let port = port_of(&db.port, catalog::SUPABASE.port, &format!("{base}.PORT"))?;
-            let opt = |name: &str| {
-                db.options
-                    .as_ref()
-                    .and_then(|o| o.get(name))
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-            };
-            let sslmode = match opt("sslmode") {
-                None => PgSslMode::Prefer,
-                Some(text) => PgSslMode::parse(&text).ok_or_else(|| TargetError::Invalid {
-                    path: format!("{base}.OPTIONS.sslmode"),
-                    value: text.clone(),
-                    reason: format!("expected one of {}", SSLMODES.join(", ")),
-                })?,
-            };
-            let host = if host.is_empty() {
-                "/var/run/postgresql".to_owned()
-            } else {
-                host
-            };
-            out.push(Target {
-                service: if fallback { "mariadb" } else { "supabase" }.to_owned(),
-                alias: Some(alias.clone()),
-                address: address(&host, port),
-                required: true,
-                optional_reason: None,
-                address_from: doc.source_label(&format!("{base}.HOST")),
-                credentials_from: doc.source_label(&format!("{base}.PASSWORD")),
-                set_with: url_var(alias, fallback),
-                probe: Probe::Postgres(PostgresTarget {
-                    host,
+        let host = |default: &str| match db.host.as_str() {
+            "" => default.to_owned(),
+            host => host.to_owned(),
+        };
+        let (service, probe) = match EngineFamily::of(engine) {
+            Some(EngineFamily::Postgres) => {
+                let port = port_of(&db.port, catalog::SUPABASE.port, &format!("{base}.PORT"))?;
+                let opt = |name: &str| option(db.options.as_ref(), name);
+                let sslmode = match opt("sslmode") {
+                    None => PgSslMode::Prefer,
+                    Some(text) => PgSslMode::parse(text).ok_or_else(|| {
+                        let expected = format!("expected one of {}", SSLMODES.join(", "));
+                        TargetError::invalid(&format!("{base}.OPTIONS.sslmode"), text, expected)
+                    })?,
+                };
+                let probe = Probe::Postgres(PostgresTarget {
+                    host: host("/var/run/postgresql"),
                     port,
                     user: db.user.clone(),
                     password,
                     dbname: db.name.clone(),
                     sslmode,
-                    sslrootcert: opt("sslrootcert"),
-                }),
-            });
-        } else if family == Some(EngineFamily::Mysql) {
-            let port = port_of(&db.port, catalog::MARIADB.port, &format!("{base}.PORT"))?;
-            let host = if host.is_empty() {
-                "localhost".to_owned()
-            } else {
-                host
-            };
-            out.push(Target {
-                service: "mariadb".to_owned(),
-                alias: Some(alias.clone()),
-                address: address(&host, port),
-                required: true,
-                optional_reason: None,
-                address_from: doc.source_label(&format!("{base}.HOST")),
-                credentials_from: doc.source_label(&format!("{base}.PASSWORD")),
-                set_with: url_var(alias, fallback),
-                probe: Probe::Mysql(MysqlTarget {
-                    host,
+                    sslrootcert: opt("sslrootcert").map(str::to_owned),
+                });
+                (if fallback { "mariadb" } else { "supabase" }, probe)
+            }
+            Some(EngineFamily::Mysql) => {
+                let port = port_of(&db.port, catalog::MARIADB.port, &format!("{base}.PORT"))?;
+                let probe = Probe::Mysql(MysqlTarget {
+                    host: host("localhost"),
                     port,
                     user: db.user.clone(),
                     password,
                     dbname: db.name.clone(),
                     tls: MysqlTls::from_options(db.options.as_ref(), &base)?,
-                }),
-            });
-        } else if family == Some(EngineFamily::Sqlite) {
+                });
+                ("mariadb", probe)
+            }
             // A file, not a service: nothing to connect to.
-        } else {
-            let port = match &db.port {
-                Value::Number(n) => n.to_string(),
-                Value::String(s) => s.clone(),
-                _ => String::new(),
-            };
-            let address = match (host.contains(':'), port.is_empty()) {
-                (_, true) => host.clone(),
-                (true, false) => format!("[{host}]:{port}"),
-                (false, false) => format!("{host}:{port}"),
-            };
-            out.push(Target {
+            Some(EngineFamily::Sqlite) => continue,
+            None => {
+                let host = &db.host;
+                let port = match &db.port {
+                    Value::Number(n) => n.to_string(),
+                    Value::String(s) => s.clone(),
+                    _ => String::new(),
+                };
+                let address = match (host.contains(':'), port.is_empty()) {
+                    (_, true) => host.clone(),
+                    (true, false) => format!("[{host}]:{port}"),
+                    (false, false) => format!("{host}:{port}"),
+                };
+                let reason = format!(
+                    "not checked: verify has no probe for ENGINE `{engine}` (it checks PostgreSQL and MySQL/MariaDB servers)"
+                );
                 // The scheme names the server (`oracle/default`); `database` for an engine no
                 // scheme gives.
-                service: catalog::DbScheme::of_engine(engine)
-                    .map_or("database", |s| s.scheme)
-                    .to_owned(),
-                alias: Some(alias.clone()),
-                address,
-                required: false,
-                optional_reason: None,
-                address_from: doc.source_label(&format!("{base}.HOST")),
-                credentials_from: None,
-                set_with: url_var(alias, fallback),
-                probe: Probe::Skipped {
-                    reason: format!(
-                        "not checked: verify has no probe for ENGINE `{engine}` (it checks PostgreSQL and MySQL/MariaDB servers)"
-                    ),
-                },
-            });
-        }
+                let scheme = catalog::DbScheme::of_engine(engine).map_or("database", |s| s.scheme);
+                (scheme, Probe::Skipped { reason, address })
+            }
+        };
+        let required = !matches!(probe, Probe::Skipped { .. });
+        let (host_path, set_with) = (format!("{base}.HOST"), url_var(alias, fallback));
+        out.push(Target {
+            alias: Some(alias.clone()),
+            required,
+            credentials_from: doc
+                .source_label(&format!("{base}.PASSWORD"))
+                .filter(|_| required),
+            ..target(service, &host_path, &set_with, probe)
+        });
     }
 
     let cache_path = "django.CACHES.default.LOCATION";
-    let location = doc.django.caches.default.location.as_deref();
-    if let Some(location) = location.filter(|s| !s.is_empty()) {
-        let redis = parse_redis_url(location, cache_path)?;
+    if let Some(location) = given(&doc.django.caches.default.location) {
+        let probe = Probe::Redis(parse_redis_url(location, cache_path)?);
         out.push(Target {
-            service: "dragonfly".to_owned(),
-            alias: None,
-            address: address(&redis.host, redis.port),
-            required: true,
-            optional_reason: None,
-            address_from: doc.source_label(cache_path),
             credentials_from: doc.source_label("services.dragonfly.password"),
-            set_with: "DRAGONFLY_URL".to_owned(),
-            probe: Probe::Redis(redis),
+            ..target("dragonfly", cache_path, "DRAGONFLY_URL", probe)
         });
     }
 
     let ragflow = &doc.ragflow;
-    let health = match ragflow.health_url.as_deref().filter(|s| !s.is_empty()) {
-        Some(url) => Some((url.to_owned(), "ragflow.HEALTH_URL")),
-        None => ragflow
-            .base_url
-            .as_deref()
-            .filter(|s| !s.is_empty())
-            .map(|base| {
-                (
-                    format!(
-                        "{}{}",
-                        base.trim_end_matches('/'),
-                        catalog::RAGFLOW_HEALTH_PATH
-                    ),
-                    "ragflow.BASE_URL",
-                )
-            }),
-    };
+    let health = given(&ragflow.health_url)
+        .map(|url| (url.to_owned(), "ragflow.HEALTH_URL"))
+        .or_else(|| {
+            let base = given(&ragflow.base_url)?.trim_end_matches('/');
+            let url = format!("{base}{}", catalog::RAGFLOW_HEALTH_PATH);
+            Some((url, "ragflow.BASE_URL"))
+        });
     if let Some((url, path)) = health {
         let bearer = secret_at(&ragflow.api_key, "ragflow.API_KEY")?;
-        let (tls, host, port, path_query) = parse_http_url(&url, path)?;
+        let probe = Probe::Http(HttpTarget {
+            bearer,
+            ..parse_http_url(&url, path, HttpKind::Ragflow)?
+        });
         out.push(Target {
-            service: "ragflow".to_owned(),
-            alias: None,
-            address: address(&host, port),
             required: !development,
-            optional_reason: development.then(|| DEV_OPTIONAL.to_owned()),
-            address_from: doc.source_label(path),
+            optional_reason: dev_optional.clone(),
             credentials_from: doc.source_label("ragflow.API_KEY"),
-            set_with: "RAGFLOW_URL".to_owned(),
-            probe: Probe::Http(HttpTarget {
-                kind: HttpKind::Ragflow,
-                tls,
-                host,
-                port,
-                path: path_query,
-                bearer,
-            }),
+            ..target("ragflow", path, "RAGFLOW_URL", probe)
         });
     }
 
     let namesrv_path = "rocketmq.NAMESRV_ADDR";
-    let namesrv = doc.rocketmq.namesrv_addr.as_deref();
-    if let Some(list) = namesrv.filter(|s| !s.is_empty()) {
+    if let Some(list) = given(&doc.rocketmq.namesrv_addr) {
         for item in list.split(';').map(str::trim).filter(|s| !s.is_empty()) {
             let (host, port) = split_host_port(item, catalog::ROCKETMQ.port, namesrv_path)?;
             out.push(Target {
-                service: "rocketmq".to_owned(),
-                alias: None,
-                address: address(&host, port),
                 required: !development,
-                optional_reason: development.then(|| DEV_OPTIONAL.to_owned()),
-                address_from: doc.source_label(namesrv_path),
-                credentials_from: None,
-                set_with: "ROCKETMQ_NAMESRV_ADDR".to_owned(),
-                probe: Probe::RocketMq { host, port },
+                optional_reason: dev_optional.clone(),
+                ..target(
+                    "rocketmq",
+                    namesrv_path,
+                    "ROCKETMQ_NAMESRV_ADDR",
+                    Probe::RocketMq { host, port },
+                )
             });
         }
     }
 
-    let vault_enabled = doc.vault.enabled;
-    let addr = doc.vault.addr.as_deref();
-    if let Some(addr) = addr.filter(|s| vault_enabled && !s.is_empty()) {
-        let (tls, host, port, _) = parse_http_url(addr, "vault.addr")?;
+    if let Some(addr) = given(&doc.vault.addr).filter(|_| doc.vault.enabled) {
+        let probe = Probe::Http(HttpTarget {
+            path: catalog::VAULT_HEALTH_PATH.to_owned(),
+            ..parse_http_url(addr, "vault.addr", HttpKind::Vault)?
+        });
         // The development profile tolerated Vault's failure: with the fallback, or keeping
         // what the environment configures (issue 14).
         let tolerated = fallback || (development && doc.vault.status.as_deref() == Some("failed"));
+        let reason = if fallback {
+            FALLBACK_OPTIONAL
+        } else {
+            VAULT_FAILED_OPTIONAL
+        };
         out.push(Target {
-            service: "vault".to_owned(),
-            alias: None,
-            address: address(&host, port),
             required: !tolerated,
-            optional_reason: tolerated.then(|| {
-                if fallback {
-                    FALLBACK_OPTIONAL
-                } else {
-                    VAULT_FAILED_OPTIONAL
-                }
-                .to_owned()
-            }),
-            address_from: doc.source_label("vault.addr"),
-            credentials_from: None,
-            set_with: "VAULT_ADDR".to_owned(),
-            probe: Probe::Http(HttpTarget {
-                kind: HttpKind::Vault,
-                tls,
-                host,
-                port,
-                path: catalog::VAULT_HEALTH_PATH.to_owned(),
-                bearer: Secret::default(),
-            }),
+            optional_reason: tolerated.then(|| reason.to_owned()),
+            ..target("vault", "vault.addr", "VAULT_ADDR", probe)
         });
     }
     Ok(out)
+}
+
+/// A string of a database's `OPTIONS`.
+fn option<'a>(options: Option<&'a serde_json::Map<String, Value>>, name: &str) -> Option<&'a str> {
+    options?.get(name)?.as_str()
+}
+
+/// A value the document gives, not empty.
+fn given(value: &Option<String>) -> Option<&str> {
+    value.as_deref().filter(|s| !s.is_empty())
 }
 
 /// The variable that sets a database alias's server: the fallback's, `DATABASE_URL` for
@@ -533,11 +492,7 @@ fn url_var(alias: &str, fallback: bool) -> String {
 
 /// `host[:port]` with an optional bracketed IPv6 host.
 fn split_host_port(text: &str, default: u16, path: &str) -> Result<(String, u16), TargetError> {
-    let invalid = |reason: &str| TargetError::Invalid {
-        path: path.to_owned(),
-        value: text.to_owned(),
-        reason: reason.to_owned(),
-    };
+    let invalid = |reason: &str| TargetError::invalid(path, text, reason);
     // The resolver's splitter: `::1:9876` is refused by both, never read two ways.
     let Some((host, port)) = dbstack_core::url::split_host_port_checked(text) else {
         return Err(invalid(
@@ -560,11 +515,7 @@ fn split_host_port(text: &str, default: u16, path: &str) -> Result<(String, u16)
 /// `redis://[[user]:[password]@]host[:port][/db][?query]` and `rediss://`, parsed by the
 /// core's cache-URL parser; the query's `db`, `ssl_cert_reqs` and `ssl_ca_certs` are honoured.
 fn parse_redis_url(url: &str, path: &str) -> Result<RedisTarget, TargetError> {
-    let invalid = |reason: String| TargetError::Invalid {
-        path: path.to_owned(),
-        value: redact_url(url),
-        reason,
-    };
+    let invalid = |reason: String| TargetError::invalid(path, redact_url(url), reason);
     let parsed = dbstack_core::url::parse_cache_url(url).map_err(|e| invalid(e.to_string()))?;
     let mut db = parsed.db.unwrap_or(0);
     let mut tls_verify = true;
@@ -610,13 +561,9 @@ fn redact_url(url: &str) -> String {
     }
 }
 
-/// `http(s)://host[:port][/path]` → (tls, host, port, path-and-query).
-fn parse_http_url(url: &str, path: &str) -> Result<(bool, String, u16, String), TargetError> {
-    let invalid = |reason: &str| TargetError::Invalid {
-        path: path.to_owned(),
-        value: redact_url(url),
-        reason: reason.to_owned(),
-    };
+/// `http(s)://host[:port][/path]`, the path and query kept; no bearer token.
+fn parse_http_url(url: &str, path: &str, kind: HttpKind) -> Result<HttpTarget, TargetError> {
+    let invalid = |reason: &str| TargetError::invalid(path, redact_url(url), reason);
     let (tls, rest) = if let Some(rest) = url.strip_prefix("https://") {
         (true, rest)
     } else if let Some(rest) = url.strip_prefix("http://") {
@@ -629,12 +576,20 @@ fn parse_http_url(url: &str, path: &str) -> Result<(bool, String, u16, String), 
     let hostport = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
     let (host, port) = split_host_port(hostport, if tls { 443 } else { 80 }, path)
         .map_err(|_| invalid("bad host or port"))?;
-    let tail = if tail.starts_with('/') {
+    let path = if tail.starts_with('/') {
         tail.to_owned()
     } else {
         format!("/{tail}")
     };
-    Ok((tls, host, port, tail))
+    let bearer = Secret::default();
+    Ok(HttpTarget {
+        kind,
+        tls,
+        host,
+        port,
+        path,
+        bearer,
+    })
 }
 
 #[cfg(test)]
