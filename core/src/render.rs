@@ -166,7 +166,7 @@ fn shell_quote(value: &str) -> String {
 pub(crate) const PAD_CAP: usize = 60;
 
 /// Lays out rows as left-aligned columns separated by two spaces (the CLI's tables). Each
-/// column is padded to its widest cell, at most [`PAD_CAP`] characters; nothing is cut.
+/// column is padded to its widest cell, at most `PAD_CAP` characters; nothing is cut.
 pub fn columns(header: &[&str], rows: &[Vec<String>]) -> String {
     let widths = natural_widths(header, rows, PAD_CAP);
     lay_out(header, rows, &widths, false)
@@ -329,7 +329,7 @@ pub fn table(resolution: &Resolution) -> String {
 /// How the explain table uses the width it has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Width {
-    /// Every value whole; columns padded up to [`PAD_CAP`] characters.
+    /// Every value whole; columns padded up to `PAD_CAP` characters.
     Wide,
     /// Lines of at most this many characters; longer cells shortened with `…`.
     Fit(usize),

@@ -13,6 +13,9 @@ step "rustup target wasm32-unknown-unknown" ensure_wasm_target
 step "cargo fmt --check" cargo fmt --all -- --check
 step "cargo clippy --workspace --all-targets (builds the workspace)" \
   cargo clippy --workspace --all-targets --quiet -- -D warnings
+# The library crates' API docs: a link to a private or missing item is an error.
+step "cargo doc (core, runtime, infra; rustdoc warnings are errors)" \
+  env RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --quiet -p dbstack-core -p dbstack-runtime -p dbstack-infra
 step "cargo build -p dbstack-core --target wasm32-unknown-unknown" \
   cargo build -p dbstack-core --target wasm32-unknown-unknown --quiet
 # The verify tests need a real RocketMQ name server (DBSTACK_NAMESRV_BIN).
