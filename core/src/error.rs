@@ -6,7 +6,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::resolution::object;
-
 use crate::url::UrlError;
 use crate::vault::VaultFailure;
 
@@ -74,17 +73,6 @@ impl ResolveError {
         }
     }
 
-    /// A stable machine-readable kind.
-    pub(crate) fn kind(&self) -> DiagnosticKind {
-        match self {
-            ResolveError::InvalidVariable { .. } => DiagnosticKind::InvalidVariable,
-            ResolveError::InvalidUrl { .. } => DiagnosticKind::InvalidUrl,
-            ResolveError::InvalidStack { .. } => DiagnosticKind::InvalidStack,
-            ResolveError::InvalidOverride { .. } => DiagnosticKind::InvalidOverride,
-            ResolveError::VaultRequired { .. } => DiagnosticKind::VaultRequired,
-        }
-    }
-
     /// Where the bad value came from: a variable, `file:line:column`, a Vault path.
     pub fn source_name(&self) -> String {
         match self {
@@ -102,7 +90,13 @@ impl ResolveError {
     /// The error as a [`Diagnostic`] record.
     pub fn to_diagnostic(&self) -> Diagnostic {
         Diagnostic {
-            kind: self.kind(),
+            kind: match self {
+                ResolveError::InvalidVariable { .. } => DiagnosticKind::InvalidVariable,
+                ResolveError::InvalidUrl { .. } => DiagnosticKind::InvalidUrl,
+                ResolveError::InvalidStack { .. } => DiagnosticKind::InvalidStack,
+                ResolveError::InvalidOverride { .. } => DiagnosticKind::InvalidOverride,
+                ResolveError::VaultRequired { .. } => DiagnosticKind::VaultRequired,
+            },
             message: self.to_string(),
             source: self.source_name(),
             exit_code: self.exit_code(),

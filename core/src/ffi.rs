@@ -4,8 +4,8 @@
 use serde_json::Value;
 
 use crate::error::{Diagnostic, ResolveError, EXIT_CONFIG};
-use crate::input::{parse_call, CallError, ResolveCall};
-use crate::resolution::{json_text, object, Overridden, Resolution};
+use crate::input::{parse_call, CallError};
+use crate::resolution::{json_text, object, Resolution};
 use crate::{render, resolve, schema};
 
 fn failure(diagnostic: &Diagnostic) -> Value {
@@ -20,14 +20,6 @@ pub fn bad_call(e: &CallError) -> Value {
         source: e.source.clone(),
         exit_code: EXIT_CONFIG,
     })
-}
-
-/// Resolves a [`ResolveCall`] and returns the resolution with the paths of its secrets.
-pub(crate) fn resolve_value(call: &ResolveCall) -> Value {
-    match resolve::resolve(&call.inputs, &call.vault) {
-        Ok(resolution) => answer(&resolution, call.reveal),
-        Err(e) => failure(&e.to_diagnostic()),
-    }
 }
 
 /// The success answer for a resolution.
@@ -45,11 +37,7 @@ pub fn answer(resolution: &Resolution, reveal: bool) -> Value {
 
 /// `resolve` over JSON text.
 pub fn resolve_json(call: &str) -> String {
-    let value = match parse_call(call, false) {
-        Ok(call) => resolve_value(&call),
-        Err(e) => bad_call(&e),
-    };
-    json_text(&value)
+    resolved(call, answer)
 }
 
 /// `plan` over JSON text: the Vault reads the inputs need.
@@ -57,7 +45,7 @@ pub fn plan_json(inputs: &str) -> String {
     let value = match parse_call(inputs, true) {
         Ok(call) => match resolve::plan(&call.inputs) {
             Ok(plan) => object([("ok", Value::Bool(true)), ("plan", plan.to_json())]),
-            Err(e) => failure(&e.to_diagnostic()),
+            Err(e) => error_answer(&e),
         },
         Err(e) => bad_call(&e),
     };
@@ -69,7 +57,7 @@ fn resolved(call: &str, answer: fn(&Resolution, bool) -> Value) -> String {
     let value = match parse_call(call, false) {
         Ok(call) => match resolve::resolve(&call.inputs, &call.vault) {
             Ok(resolution) => answer(&resolution, call.reveal),
-            Err(e) => failure(&e.to_diagnostic()),
+            Err(e) => error_answer(&e),
         },
         Err(e) => bad_call(&e),
     };
@@ -102,15 +90,8 @@ pub fn explain_value(resolution: &Resolution, reveal: bool) -> Value {
         .leaves
         .iter()
         .map(|leaf| {
-            object([
-                ("path", Value::from(leaf.dotted())),
-                ("value", leaf.shown(reveal).clone()),
-                ("source", leaf.source.to_json()),
-                (
-                    "overrode",
-                    Value::Array(leaf.overrode.iter().map(Overridden::to_json).collect()),
-                ),
-            ])
+            let [value, source, overrode] = leaf.provenance(reveal);
+            object([("path", leaf.path.as_str().into()), value, source, overrode])
         })
         .collect();
     object([

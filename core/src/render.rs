@@ -4,6 +4,7 @@
 // `serde_json::Value`'s `Index` returns `Null` for a missing key or a wrong type: it never panics.
 #![allow(clippy::indexing_slicing)]
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 use serde_json::Value;
@@ -58,77 +59,59 @@ pub fn django_with(resolution: &Resolution, reveal: bool, how_to_reveal: &str) -
 
 /// A Python literal for a JSON value (dicts, lists, str, int, True/False/None).
 pub(crate) fn python_literal(value: &Value, indent: usize) -> String {
-    let pad = "    ".repeat(indent + 1);
-    let end = "    ".repeat(indent);
-    match value {
-        Value::Null => "None".into(),
-        Value::Bool(true) => "True".into(),
-        Value::Bool(false) => "False".into(),
-        Value::Number(n) => n.to_string(),
-        Value::String(s) => serde_json::to_string(s).unwrap_or_default(),
-        Value::Array(items) if items.is_empty() => "[]".into(),
-        Value::Array(items) => {
-            let inner: Vec<String> = items
-                .iter()
-                .map(|v| format!("{pad}{},\n", python_literal(v, indent + 1)))
-                .collect();
-            format!("[\n{}{end}]", inner.concat())
+    let (entries, open, close): (Vec<(Option<&String>, &Value)>, _, _) = match value {
+        Value::Null => return "None".into(),
+        Value::Bool(true) => return "True".into(),
+        Value::Bool(false) => return "False".into(),
+        Value::Number(n) => return n.to_string(),
+        Value::String(s) => return serde_json::to_string(s).unwrap_or_default(),
+        Value::Array(items) => (items.iter().map(|v| (None, v)).collect(), "[", "]"),
+        Value::Object(map) => (map.iter().map(|(k, v)| (Some(k), v)).collect(), "{", "}"),
+    };
+    let mut out = String::from(open);
+    if !entries.is_empty() {
+        out.push('\n');
+        for (key, item) in entries {
+            out.push_str(&"    ".repeat(indent + 1));
+            if let Some(key) = key {
+                out.push_str(&serde_json::to_string(key).unwrap_or_default());
+                out.push_str(": ");
+            }
+            out.push_str(&python_literal(item, indent + 1));
+            out.push_str(",\n");
         }
-        Value::Object(map) if map.is_empty() => "{}".into(),
-        Value::Object(map) => {
-            let inner: Vec<String> = map
-                .iter()
-                .map(|(k, v)| {
-                    format!(
-                        "{pad}{}: {},\n",
-                        serde_json::to_string(k).unwrap_or_default(),
-                        python_literal(v, indent + 1)
-                    )
-                })
-                .collect();
-            format!("{{\n{}{end}}}", inner.concat())
-        }
+        out.push_str(&"    ".repeat(indent));
     }
+    out + close
 }
 
 /// `.env` lines a process could be started with to get the same resolution.
 pub fn env(resolution: &Resolution, reveal: bool) -> String {
     let doc = resolution.to_json(reveal);
-    let mut lines: Vec<(String, String)> = vec![(
-        "DBSTACK_PROFILE".into(),
-        doc["profile"].as_str().unwrap_or_default().to_owned(),
-    )];
+    let mut out = String::new();
+    let mut line = |name: &str, value: &str| {
+        let _ = writeln!(out, "{name}={}", shell_quote(value));
+    };
+    line(
+        "DBSTACK_PROFILE",
+        doc["profile"].as_str().unwrap_or_default(),
+    );
     if let Some(dbs) = doc["django"]["DATABASES"].as_object() {
         for (alias, db) in dbs {
-            lines.push((resolution.url_var(alias), database_url(db)));
+            line(&resolution.url_var(alias), &database_url(db));
         }
     }
-    let text = |v: &Value| v.as_str().unwrap_or_default().to_owned();
-    lines.push((
-        "DRAGONFLY_URL".into(),
-        text(&doc["django"]["CACHES"]["default"]["LOCATION"]),
-    ));
-    lines.push(("RAGFLOW_URL".into(), text(&doc["ragflow"]["BASE_URL"])));
-    lines.push(("RAGFLOW_API_KEY".into(), text(&doc["ragflow"]["API_KEY"])));
-    lines.push((
-        "ROCKETMQ_NAMESRV_ADDR".into(),
-        text(&doc["rocketmq"]["NAMESRV_ADDR"]),
-    ));
-    lines.push((
-        "ROCKETMQ_BROKER_ADDR".into(),
-        text(&doc["rocketmq"]["BROKER_ADDR"]),
-    ));
-    lines.push((
-        "ROCKETMQ_ACCESS_KEY".into(),
-        text(&doc["rocketmq"]["ACCESS_KEY"]),
-    ));
-    lines.push((
-        "ROCKETMQ_SECRET_KEY".into(),
-        text(&doc["rocketmq"]["SECRET_KEY"]),
-    ));
-    let mut out = String::new();
-    for (k, v) in lines {
-        let _ = writeln!(out, "{k}={}", shell_quote(&v));
+    let (cache, mq) = (&doc["django"]["CACHES"]["default"], &doc["rocketmq"]);
+    for (name, value) in [
+        ("DRAGONFLY_URL", &cache["LOCATION"]),
+        ("RAGFLOW_URL", &doc["ragflow"]["BASE_URL"]),
+        ("RAGFLOW_API_KEY", &doc["ragflow"]["API_KEY"]),
+        ("ROCKETMQ_NAMESRV_ADDR", &mq["NAMESRV_ADDR"]),
+        ("ROCKETMQ_BROKER_ADDR", &mq["BROKER_ADDR"]),
+        ("ROCKETMQ_ACCESS_KEY", &mq["ACCESS_KEY"]),
+        ("ROCKETMQ_SECRET_KEY", &mq["SECRET_KEY"]),
+    ] {
+        line(name, value.as_str().unwrap_or_default());
     }
     out
 }
@@ -168,12 +151,12 @@ pub(crate) const PAD_CAP: usize = 60;
 /// Lays out rows as left-aligned columns separated by two spaces (the CLI's tables). Each
 /// column is padded to its widest cell, at most `PAD_CAP` characters; nothing is cut.
 pub fn columns(header: &[&str], rows: &[Vec<String>]) -> String {
-    let widths = natural_widths(header, rows, PAD_CAP);
-    lay_out(header, rows, &widths, false)
+    lay_out(header, rows, &natural_widths(header, rows), false)
 }
 
-/// The width of each column: its widest cell in characters, at most `cap`.
-fn natural_widths(header: &[&str], rows: &[Vec<String>], cap: usize) -> Vec<usize> {
+/// The width of each column: its widest cell in characters, at most [`PAD_CAP`].
+fn natural_widths(header: &[&str], rows: &[Vec<String>]) -> Vec<usize> {
+    let cap = PAD_CAP;
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count().min(cap)).collect();
     for row in rows {
         for (w, cell) in widths.iter_mut().zip(row) {
@@ -185,52 +168,47 @@ fn natural_widths(header: &[&str], rows: &[Vec<String>], cap: usize) -> Vec<usiz
 }
 
 /// `text` in at most `width` characters: a longer text keeps its first `width - 1` and `…`.
-pub(crate) fn shorten(text: &str, width: usize) -> std::borrow::Cow<'_, str> {
-    match text.char_indices().nth(width) {
-        None => std::borrow::Cow::Borrowed(text),
-        Some(_) => {
-            let keep = width.saturating_sub(1);
-            let end = text.char_indices().nth(keep).map_or(text.len(), |(i, _)| i);
-            let mut out = String::with_capacity(end + 3);
-            out.push_str(text.get(..end).unwrap_or_default());
-            if width > 0 {
-                out.push('…');
-            }
-            std::borrow::Cow::Owned(out)
-        }
+pub(crate) fn shorten(text: &str, width: usize) -> Cow<'_, str> {
+    if text.chars().nth(width).is_none() {
+        return Cow::Borrowed(text);
     }
+    let end = text.char_indices().nth(width.saturating_sub(1));
+    let mut out = text
+        .get(..end.map_or(text.len(), |(i, _)| i))
+        .unwrap_or_default()
+        .to_owned();
+    if width > 0 {
+        out.push('…');
+    }
+    Cow::Owned(out)
 }
 
 /// Writes the header and the rows: every cell but the last padded to its column's width;
 /// with `cut`, every cell shortened to it (`…`).
 fn lay_out(header: &[&str], rows: &[Vec<String>], widths: &[usize], cut: bool) -> String {
     let mut out = String::new();
-    write_row(&mut out, header.iter().copied(), widths, cut);
+    write_row(&mut out, header, widths, cut);
     for row in rows {
-        write_row(&mut out, row.iter().map(String::as_str), widths, cut);
+        write_row(&mut out, row, widths, cut);
     }
     out
 }
 
 /// One line of a table (see [`lay_out`]), trailing spaces trimmed.
-fn write_row<'a>(
-    out: &mut String,
-    cells: impl Iterator<Item = &'a str>,
-    widths: &[usize],
-    cut: bool,
-) {
+fn write_row(out: &mut String, cells: &[impl AsRef<str>], widths: &[usize], cut: bool) {
     let start = out.len();
-    let mut cells = cells.peekable();
-    let mut i = 0;
-    while let Some(cell) = cells.next() {
+    for (i, cell) in cells.iter().enumerate() {
         let w = widths.get(i).copied().unwrap_or(0);
-        let shown = if cut { shorten(cell, w) } else { cell.into() };
+        let shown = if cut {
+            shorten(cell.as_ref(), w)
+        } else {
+            cell.as_ref().into()
+        };
         out.push_str(&shown);
-        if cells.peek().is_some() {
+        if i + 1 < cells.len() {
             let len = shown.chars().take(w).count();
             out.extend(std::iter::repeat(' ').take(w.saturating_sub(len) + 2));
         }
-        i += 1;
     }
     let trimmed = out.get(start..).map_or(0, |l| l.trim_end().len());
     out.truncate(start + trimmed);
@@ -275,27 +253,26 @@ pub fn table(resolution: &Resolution) -> String {
             ]);
         }
     }
-    rows.push(vec![
-        "CACHES[default]".into(),
-        "redis".into(),
-        short(&doc["django"]["CACHES"]["default"]["LOCATION"]),
-        String::new(),
-        String::new(),
-    ]);
-    rows.push(vec![
-        "RAGFLOW".into(),
-        "http".into(),
-        short(&doc["ragflow"]["BASE_URL"]),
-        String::new(),
-        String::new(),
-    ]);
-    rows.push(vec![
-        "ROCKETMQ".into(),
-        "namesrv".into(),
-        short(&doc["rocketmq"]["NAMESRV_ADDR"]),
-        String::new(),
-        short(&doc["rocketmq"]["ACCESS_KEY"]),
-    ]);
+    let (cache, mq) = (&doc["django"]["CACHES"]["default"], &doc["rocketmq"]);
+    for (setting, kind, address, user) in [
+        ("CACHES[default]", "redis", &cache["LOCATION"], None),
+        ("RAGFLOW", "http", &doc["ragflow"]["BASE_URL"], None),
+        (
+            "ROCKETMQ",
+            "namesrv",
+            &mq["NAMESRV_ADDR"],
+            Some(&mq["ACCESS_KEY"]),
+        ),
+    ] {
+        let user = user.map_or_else(String::new, short);
+        rows.push(vec![
+            setting.into(),
+            kind.into(),
+            short(address),
+            String::new(),
+            user,
+        ]);
+    }
     out.push_str(&columns(
         &["SETTING", "KIND", "ADDRESS", "DATABASE", "USER"],
         &rows,
@@ -357,7 +334,7 @@ fn explain_rows(resolution: &Resolution, reveal: bool) -> Vec<Vec<String>> {
                 .map(|o| format!("{} ({})", cell(&o.value), o.source.label()))
                 .collect();
             vec![
-                leaf.dotted().to_owned(),
+                leaf.path.clone(),
                 cell(leaf.shown(reveal)),
                 leaf.source.label(),
                 overrode.join("; "),
@@ -372,9 +349,7 @@ const EXPLAIN_HEADER: [&str; 4] = ["SETTING", "VALUE", "SOURCE", "OVERRODE"];
 /// whole ([`Width::Wide`]).
 pub fn explain(resolution: &Resolution, reveal: bool) -> String {
     // Not through `explain_in`: the bindings (WASM) need no fitting code.
-    let rows = explain_rows(resolution, reveal);
-    let natural = natural_widths(&EXPLAIN_HEADER, &rows, PAD_CAP);
-    lay_out(&EXPLAIN_HEADER, &rows, &natural, false)
+    columns(&EXPLAIN_HEADER, &explain_rows(resolution, reveal))
 }
 
 /// Below this width the explain table has three columns and what a value overrode goes on
@@ -388,7 +363,7 @@ pub fn explain_in(resolution: &Resolution, reveal: bool, width: Width) -> String
         Width::Fit(total) => total,
     };
     let rows = explain_rows(resolution, reveal);
-    let natural = natural_widths(&EXPLAIN_HEADER, &rows, PAD_CAP);
+    let natural = natural_widths(&EXPLAIN_HEADER, &rows);
     if total >= OVERRODE_COLUMN_FROM {
         let widths = fit_widths(&natural, total, &[(0, 45), (2, 35), (1, 60), (3, 100)]);
         return lay_out(&EXPLAIN_HEADER, &rows, &widths, true);
@@ -396,16 +371,15 @@ pub fn explain_in(resolution: &Resolution, reveal: bool, width: Width) -> String
     let three = natural.get(..3).unwrap_or_default();
     let widths = fit_widths(three, total, &[(0, 45), (2, 55), (1, 100)]);
     let mut out = String::new();
-    let header = EXPLAIN_HEADER.get(..3).unwrap_or_default();
-    write_row(&mut out, header.iter().copied(), &widths, true);
+    write_row(
+        &mut out,
+        EXPLAIN_HEADER.get(..3).unwrap_or_default(),
+        &widths,
+        true,
+    );
     const OVERRODE: &str = "    overrode: ";
     for row in &rows {
-        write_row(
-            &mut out,
-            row.iter().take(3).map(String::as_str),
-            &widths,
-            true,
-        );
+        write_row(&mut out, row.get(..3).unwrap_or_default(), &widths, true);
         if let Some(overrode) = row.get(3).filter(|o| !o.is_empty()) {
             out.push_str(OVERRODE);
             out.push_str(&shorten(overrode, total.saturating_sub(OVERRODE.len())));

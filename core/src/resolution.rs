@@ -90,9 +90,7 @@ impl Source {
             },
         }
     }
-}
 
-impl Source {
     /// `{"kind": ..., "name": ...}`, as in the document's provenance.
     pub(crate) fn to_json(&self) -> Value {
         object([
@@ -162,11 +160,6 @@ pub struct Leaf {
 }
 
 impl Leaf {
-    /// The dotted path from the document root.
-    pub(crate) fn dotted(&self) -> &str {
-        &self.path
-    }
-
     /// The dotted paths of this leaf's secrets: the leaf itself, or the secret-named keys
     /// of a dict (`django.DATABASES.default.OPTIONS.sslpassword`).
     pub(crate) fn secret_paths(&self, out: &mut Vec<String>) {
@@ -189,12 +182,22 @@ impl Leaf {
             _ => &self.value,
         }
     }
+
+    /// Its provenance entry: `value` (masked unless `reveal`), `source`, `overrode`.
+    pub(crate) fn provenance(&self, reveal: bool) -> [(&'static str, Value); 3] {
+        let overrode = self.overrode.iter().map(Overridden::to_json).collect();
+        [
+            ("value", self.shown(reveal).clone()),
+            ("source", self.source.to_json()),
+            ("overrode", Value::Array(overrode)),
+        ]
+    }
 }
 
 impl std::fmt::Debug for Leaf {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Leaf")
-            .field("path", &self.dotted())
+            .field("path", &self.path)
             .field("value", self.shown(false))
             .field("source", &self.source)
             .finish_non_exhaustive()
@@ -284,12 +287,7 @@ impl Resolution {
         }
         let mut provenance = Map::new();
         for leaf in &self.leaves {
-            let mut entry = Map::new();
-            entry.insert("value".into(), leaf.shown(reveal).clone());
-            entry.insert("source".into(), leaf.source.to_json());
-            let overrode = leaf.overrode.iter().map(Overridden::to_json).collect();
-            entry.insert("overrode".into(), Value::Array(overrode));
-            provenance.insert(leaf.path.clone(), Value::Object(entry));
+            provenance.insert(leaf.path.clone(), object(leaf.provenance(reveal)));
         }
         root.insert("provenance".into(), Value::Object(provenance));
         let warnings = self.warnings.iter().map(Warning::to_json).collect();

@@ -1,5 +1,7 @@
 //! Secrets: values that are masked in every output unless the caller asks to reveal them.
 
+use serde_json::Value;
+
 /// What a secret renders as when it is not revealed.
 pub const MASK: &str = "********";
 
@@ -84,7 +86,7 @@ pub fn is_secret_key(key: &str) -> bool {
 
 /// `value` with every value under a secret-named key masked (`********`; an empty string
 /// stays empty), at any depth of objects and arrays; `None` when nothing is secret.
-pub(crate) fn mask_secret_keys(value: &serde_json::Value) -> Option<serde_json::Value> {
+pub(crate) fn mask_secret_keys(value: &Value) -> Option<Value> {
     if !value.is_object() && !value.is_array() {
         return None;
     }
@@ -94,8 +96,7 @@ pub(crate) fn mask_secret_keys(value: &serde_json::Value) -> Option<serde_json::
 
 /// Masks in place; whether any key was secret. (In place rather than rebuilt: fewer
 /// collection instances in the WASM module.)
-fn mask_in_place(value: &mut serde_json::Value) -> bool {
-    use serde_json::Value;
+fn mask_in_place(value: &mut Value) -> bool {
     let mut changed = false;
     match value {
         Value::Object(map) => {
@@ -121,8 +122,7 @@ fn mask_in_place(value: &mut serde_json::Value) -> bool {
 }
 
 /// The dotted paths (below `prefix`) of the secret-named keys in `value`.
-pub(crate) fn secret_key_paths(prefix: &str, value: &serde_json::Value, out: &mut Vec<String>) {
-    use serde_json::Value;
+pub(crate) fn secret_key_paths(prefix: &str, value: &Value, out: &mut Vec<String>) {
     match value {
         Value::Object(map) => {
             for (key, item) in map {

@@ -333,25 +333,19 @@ impl VaultStatus {
             "not_contacted" => Ok(VaultStatus::NotContacted),
             "ok" => Ok(VaultStatus::Ok),
             "failed" => {
-                let Some(error) = present(fields, "error") else {
-                    return Err(CallError::field(
-                        AT,
-                        "error",
-                        "is required when the state is `failed`",
-                    ));
-                };
+                let error = present(fields, "error").ok_or_else(|| {
+                    CallError::field(AT, "error", "is required when the state is `failed`")
+                })?;
                 let error = object(error, AT, "error")?;
                 known_fields(error, ERROR, &["kind", "source", "status", "message"])?;
-                let status = match present(error, "status") {
-                    None => None,
-                    Some(code) => Some(
-                        code.as_u64()
-                            .and_then(|c| u16::try_from(c).ok())
-                            .ok_or_else(|| {
-                                CallError::field(ERROR, "status", "must be an HTTP status code")
-                            })?,
-                    ),
-                };
+                let status = present(error, "status").map(|code| {
+                    code.as_u64()
+                        .and_then(|c| u16::try_from(c).ok())
+                        .ok_or_else(|| {
+                            CallError::field(ERROR, "status", "must be an HTTP status code")
+                        })
+                });
+                let status = status.transpose()?;
                 Ok(VaultStatus::Failed {
                     error: VaultFailure {
                         kind: required(error, ERROR, "kind")?,
@@ -378,9 +372,8 @@ impl VaultResult {
         let fields = object(value, "vault.results", path)?;
         match required(fields, &at, "kind")?.as_str() {
             "kv2" => {
-                let Some(data) = present(fields, "data") else {
-                    return Err(CallError::field(&at, "data", "is required"));
-                };
+                let data = present(fields, "data")
+                    .ok_or_else(|| CallError::field(&at, "data", "is required"))?;
                 // By insert: `collect` into a `BTreeMap` sorts first, which instantiates
                 // std's sort in the WASM module.
                 let mut secrets = BTreeMap::new();
@@ -398,16 +391,11 @@ impl VaultResult {
                     .ok_or_else(|| {
                         CallError::field(&at, "lease_duration", "must be a whole number of seconds")
                     })?,
-                renewable: match present(fields, "renewable") {
-                    Some(Value::Bool(b)) => *b,
-                    _ => {
-                        return Err(CallError::field(
-                            &at,
-                            "renewable",
-                            "must be `true` or `false`",
-                        ))
-                    }
-                },
+                renewable: present(fields, "renewable")
+                    .and_then(Value::as_bool)
+                    .ok_or_else(|| {
+                        CallError::field(&at, "renewable", "must be `true` or `false`")
+                    })?,
             }),
             _ => Err(CallError::field(
                 &at,
