@@ -74,13 +74,8 @@ pub fn explain_json(call: &str) -> String {
 /// secrets are masked (a binding has its own way to reveal them: the call's `reveal`).
 pub fn django_json(call: &str) -> String {
     resolved(call, |resolution, reveal| {
-        object([
-            ("ok", Value::Bool(true)),
-            (
-                "text",
-                Value::from(render::django_with(resolution, reveal, "")),
-            ),
-        ])
+        let text = render::django_with(resolution, reveal, "");
+        object([("ok", Value::Bool(true)), ("text", Value::from(text))])
     })
 }
 

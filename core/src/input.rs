@@ -168,6 +168,9 @@ pub(crate) fn parse_call(text: &str, plan: bool) -> Result<ResolveCall, CallErro
     Ok(call)
 }
 
+/// A JSON object's fields.
+pub(crate) type Fields = Map<String, Value>;
+
 /// `parent.key`, or `key` at the top.
 fn child(parent: &str, key: &str) -> String {
     if parent.is_empty() {
@@ -178,7 +181,7 @@ fn child(parent: &str, key: &str) -> String {
 }
 
 /// A field that is present and not `null` (`null` means "not given", as for an absent one).
-pub(crate) fn present<'v>(fields: &'v Map<String, Value>, key: &str) -> Option<&'v Value> {
+pub(crate) fn present<'v>(fields: &'v Fields, key: &str) -> Option<&'v Value> {
     fields.get(key).filter(|v| !v.is_null())
 }
 
@@ -187,17 +190,13 @@ pub(crate) fn object<'v>(
     value: &'v Value,
     parent: &str,
     key: &str,
-) -> Result<&'v Map<String, Value>, CallError> {
+) -> Result<&'v Fields, CallError> {
     value
         .as_object()
         .ok_or_else(|| CallError::field(parent, key, "must be a JSON object"))
 }
 
-pub(crate) fn known_fields(
-    fields: &Map<String, Value>,
-    path: &str,
-    known: &[&str],
-) -> Result<(), CallError> {
+pub(crate) fn known_fields(fields: &Fields, path: &str, known: &[&str]) -> Result<(), CallError> {
     match fields.keys().find(|k| !known.contains(&k.as_str())) {
         None => Ok(()),
         Some(key) => Err(CallError::field(
@@ -208,11 +207,7 @@ pub(crate) fn known_fields(
     }
 }
 
-pub(crate) fn string(
-    fields: &Map<String, Value>,
-    path: &str,
-    key: &str,
-) -> Result<Option<String>, CallError> {
+pub(crate) fn string(fields: &Fields, path: &str, key: &str) -> Result<Option<String>, CallError> {
     match present(fields, key) {
         None => Ok(None),
         Some(Value::String(text)) => Ok(Some(text.clone())),
@@ -221,19 +216,11 @@ pub(crate) fn string(
 }
 
 /// A string field that must be present.
-pub(crate) fn required(
-    fields: &Map<String, Value>,
-    path: &str,
-    key: &str,
-) -> Result<String, CallError> {
+pub(crate) fn required(fields: &Fields, path: &str, key: &str) -> Result<String, CallError> {
     string(fields, path, key)?.ok_or_else(|| CallError::field(path, key, "is required"))
 }
 
-pub(crate) fn boolean(
-    fields: &Map<String, Value>,
-    path: &str,
-    key: &str,
-) -> Result<bool, CallError> {
+pub(crate) fn boolean(fields: &Fields, path: &str, key: &str) -> Result<bool, CallError> {
     match present(fields, key) {
         None => Ok(false),
         Some(Value::Bool(b)) => Ok(*b),

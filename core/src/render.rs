@@ -38,11 +38,8 @@ pub fn django_with(resolution: &Resolution, reveal: bool, how_to_reveal: &str) -
         )
     };
     for w in doc["warnings"].as_array().into_iter().flatten() {
-        let _ = writeln!(
-            out,
-            "# warning: {}",
-            w["message"].as_str().unwrap_or_default()
-        );
+        let message = w["message"].as_str().unwrap_or_default();
+        let _ = writeln!(out, "# warning: {message}");
     }
     for (name, value) in [
         ("DATABASES", &doc["django"]["DATABASES"]),
@@ -92,10 +89,8 @@ pub fn env(resolution: &Resolution, reveal: bool) -> String {
     let mut line = |name: &str, value: &str| {
         let _ = writeln!(out, "{name}={}", shell_quote(value));
     };
-    line(
-        "DBSTACK_PROFILE",
-        doc["profile"].as_str().unwrap_or_default(),
-    );
+    let profile = doc["profile"].as_str().unwrap_or_default();
+    line("DBSTACK_PROFILE", profile);
     if let Some(dbs) = doc["django"]["DATABASES"].as_object() {
         for (alias, db) in dbs {
             line(&resolution.url_var(alias), &database_url(db));
@@ -240,13 +235,10 @@ pub fn table(resolution: &Resolution) -> String {
     let mut rows = Vec::new();
     if let Some(dbs) = doc["django"]["DATABASES"].as_object() {
         for (alias, db) in dbs {
+            let engine = short(&db["ENGINE"]);
             rows.push(vec![
                 format!("DATABASES[{alias}]"),
-                short(&db["ENGINE"])
-                    .rsplit('.')
-                    .next()
-                    .unwrap_or_default()
-                    .to_owned(),
+                engine.rsplit('.').next().unwrap_or_default().to_owned(),
                 format!("{}:{}", short(&db["HOST"]), short(&db["PORT"])),
                 short(&db["NAME"]),
                 short(&db["USER"]),
@@ -254,45 +246,25 @@ pub fn table(resolution: &Resolution) -> String {
         }
     }
     let (cache, mq) = (&doc["django"]["CACHES"]["default"], &doc["rocketmq"]);
+    let key = short(&mq["ACCESS_KEY"]);
     for (setting, kind, address, user) in [
-        ("CACHES[default]", "redis", &cache["LOCATION"], None),
-        ("RAGFLOW", "http", &doc["ragflow"]["BASE_URL"], None),
-        (
-            "ROCKETMQ",
-            "namesrv",
-            &mq["NAMESRV_ADDR"],
-            Some(&mq["ACCESS_KEY"]),
-        ),
+        ("CACHES[default]", "redis", &cache["LOCATION"], ""),
+        ("RAGFLOW", "http", &doc["ragflow"]["BASE_URL"], ""),
+        ("ROCKETMQ", "namesrv", &mq["NAMESRV_ADDR"], &*key),
     ] {
-        let user = user.map_or_else(String::new, short);
-        rows.push(vec![
-            setting.into(),
-            kind.into(),
-            short(address),
-            String::new(),
-            user,
-        ]);
+        let cells = [setting, kind, &short(address), "", user];
+        rows.push(cells.map(str::to_owned).to_vec());
     }
-    out.push_str(&columns(
-        &["SETTING", "KIND", "ADDRESS", "DATABASE", "USER"],
-        &rows,
-    ));
-    if let Some(apps) = doc["routing"]["apps"].as_object() {
-        if !apps.is_empty() {
-            out.push('\n');
-            let rows: Vec<Vec<String>> = apps
-                .iter()
-                .map(|(label, r)| {
-                    vec![
-                        label.clone(),
-                        short(&r["read"]),
-                        short(&r["write"]),
-                        short(&r["migrate"]),
-                    ]
-                })
-                .collect();
-            out.push_str(&columns(&["APP LABEL", "READ", "WRITE", "MIGRATE"], &rows));
+    let header = ["SETTING", "KIND", "ADDRESS", "DATABASE", "USER"];
+    out.push_str(&columns(&header, &rows));
+    if let Some(apps) = doc["routing"]["apps"].as_object().filter(|a| !a.is_empty()) {
+        out.push('\n');
+        let mut rows = Vec::new();
+        for (label, r) in apps {
+            let [read, write, migrate] = [&r["read"], &r["write"], &r["migrate"]].map(short);
+            rows.push(vec![label.clone(), read, write, migrate]);
         }
+        out.push_str(&columns(&["APP LABEL", "READ", "WRITE", "MIGRATE"], &rows));
     }
     for w in doc["warnings"].as_array().into_iter().flatten() {
         let _ = write!(out, "\nwarning: {}", short(&w["message"]));

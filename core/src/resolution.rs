@@ -249,35 +249,7 @@ impl Resolution {
             |(_, v)| v.clone(),
         )
     }
-}
 
-impl std::fmt::Debug for Resolution {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&json_text(&self.to_json(false)))
-    }
-}
-
-/// Places `value` at `path`, creating the objects on the way.
-fn insert(root: &mut Map<String, Value>, path: &str, value: Value) {
-    let Some((parents, last)) = path.rsplit_once('.') else {
-        root.insert(path.to_owned(), value);
-        return;
-    };
-    let mut node = root;
-    for segment in parents.split('.') {
-        let entry = node
-            .entry(segment)
-            .or_insert_with(|| Value::Object(Map::new()));
-        if !entry.is_object() {
-            *entry = Value::Object(Map::new());
-        }
-        let Value::Object(map) = entry else { return };
-        node = map;
-    }
-    node.insert(last.to_owned(), value);
-}
-
-impl Resolution {
     /// The `dbstack.resolution/v1` document; secrets masked unless `reveal`.
     pub fn to_json(&self, reveal: bool) -> Value {
         let mut root = Map::new();
@@ -294,6 +266,30 @@ impl Resolution {
         root.insert("warnings".into(), Value::Array(warnings));
         Value::Object(root)
     }
+}
+
+impl std::fmt::Debug for Resolution {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&json_text(&self.to_json(false)))
+    }
+}
+
+/// Places `value` at `path`, creating the objects on the way.
+fn insert(root: &mut Map<String, Value>, path: &str, value: Value) {
+    let mut segments = path.split('.');
+    let last = segments.next_back().unwrap_or_default();
+    let mut node = root;
+    for segment in segments {
+        let entry = node
+            .entry(segment)
+            .or_insert_with(|| Value::Object(Map::new()));
+        if !entry.is_object() {
+            *entry = Value::Object(Map::new());
+        }
+        let Value::Object(map) = entry else { return };
+        node = map;
+    }
+    node.insert(last.to_owned(), value);
 }
 
 /// The mask value as JSON.

@@ -138,18 +138,12 @@ impl VaultSettings {
 impl VaultPlan {
     /// `{"settings": {...} or null, "reads": [...]}`.
     pub(crate) fn to_json(&self) -> Value {
-        json_object([
-            (
-                "settings",
-                self.settings
-                    .as_ref()
-                    .map_or(Value::Null, VaultSettings::to_json),
-            ),
-            (
-                "reads",
-                Value::Array(self.reads.iter().map(VaultRead::to_json).collect()),
-            ),
-        ])
+        let settings = self
+            .settings
+            .as_ref()
+            .map_or(Value::Null, VaultSettings::to_json);
+        let reads = self.reads.iter().map(VaultRead::to_json).collect();
+        json_object([("settings", settings), ("reads", Value::Array(reads))])
     }
 }
 
@@ -404,9 +398,7 @@ impl VaultResult {
             )),
         }
     }
-}
 
-impl VaultResult {
     /// A field of a KV v2 secret; `None` for another key or for database credentials.
     pub fn kv_field(&self, key: &str) -> Option<&Secret> {
         match self {
