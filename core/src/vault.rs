@@ -297,21 +297,17 @@ impl VaultAnswers {
         };
         if let Some(results) = present(fields, "results") {
             for (path, result) in object(results, "vault", "results")? {
-                answers
-                    .results
-                    .insert(path.clone(), VaultResult::from_value(result, path)?);
+                let result = VaultResult::from_value(result, path)?;
+                answers.results.insert(path.clone(), result);
             }
         }
         if let Some(warnings) = present(fields, "warnings") {
-            let texts = warnings.as_array().and_then(|items| {
-                items
-                    .iter()
-                    .map(|item| item.as_str().map(str::to_owned))
-                    .collect::<Option<Vec<String>>>()
-            });
-            answers.warnings = texts.ok_or_else(|| {
-                CallError::field("vault", "warnings", "must be a list of strings")
-            })?;
+            let bad = || CallError::field("vault", "warnings", "must be a list of strings");
+            for item in warnings.as_array().ok_or_else(bad)? {
+                answers
+                    .warnings
+                    .push(item.as_str().ok_or_else(bad)?.to_owned());
+            }
         }
         Ok(answers)
     }
