@@ -68,7 +68,7 @@ impl ResolveError {
     /// The documented process exit code.
     pub fn exit_code(&self) -> i32 {
         match self {
-            ResolveError::VaultRequired { .. } => EXIT_VAULT,
+            Self::VaultRequired { .. } => EXIT_VAULT,
             _ => EXIT_CONFIG,
         }
     }
@@ -76,14 +76,12 @@ impl ResolveError {
     /// Where the bad value came from: a variable, `file:line:column`, a Vault path.
     pub fn source_name(&self) -> String {
         match self {
-            ResolveError::InvalidVariable { name, .. } | ResolveError::InvalidUrl { name, .. } => {
-                name.clone()
-            }
-            ResolveError::InvalidStack {
+            Self::InvalidVariable { name, .. } | Self::InvalidUrl { name, .. } => name.clone(),
+            Self::InvalidStack {
                 file, line, column, ..
             } => format!("{file}:{line}:{column}"),
-            ResolveError::InvalidOverride { key, .. } => format!("--set {key}"),
-            ResolveError::VaultRequired { failure, .. } => failure.source.clone(),
+            Self::InvalidOverride { key, .. } => format!("--set {key}"),
+            Self::VaultRequired { failure, .. } => failure.source.clone(),
         }
     }
 
@@ -91,11 +89,11 @@ impl ResolveError {
     pub fn to_diagnostic(&self) -> Diagnostic {
         Diagnostic {
             kind: match self {
-                ResolveError::InvalidVariable { .. } => DiagnosticKind::InvalidVariable,
-                ResolveError::InvalidUrl { .. } => DiagnosticKind::InvalidUrl,
-                ResolveError::InvalidStack { .. } => DiagnosticKind::InvalidStack,
-                ResolveError::InvalidOverride { .. } => DiagnosticKind::InvalidOverride,
-                ResolveError::VaultRequired { .. } => DiagnosticKind::VaultRequired,
+                Self::InvalidVariable { .. } => DiagnosticKind::InvalidVariable,
+                Self::InvalidUrl { .. } => DiagnosticKind::InvalidUrl,
+                Self::InvalidStack { .. } => DiagnosticKind::InvalidStack,
+                Self::InvalidOverride { .. } => DiagnosticKind::InvalidOverride,
+                Self::VaultRequired { .. } => DiagnosticKind::VaultRequired,
             },
             message: self.to_string(),
             source: self.source_name(),

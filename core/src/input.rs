@@ -69,11 +69,8 @@ pub struct CallError {
 
 impl std::fmt::Display for CallError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "invalid call: {} (source: {})",
-            self.message, self.source
-        )
+        let CallError { message, source } = self;
+        write!(f, "invalid call: {message} (source: {source})")
     }
 }
 

@@ -127,11 +127,8 @@ fn database_url(db: &Value) -> String {
 }
 
 fn shell_quote(value: &str) -> String {
-    if !value.is_empty()
-        && value
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./:@%+=,*".contains(c))
-    {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "-_./:@%+=,*".contains(c);
+    if !value.is_empty() && value.chars().all(plain) {
         value.to_owned()
     } else {
         format!("'{}'", value.replace('\'', "'\\''"))
@@ -343,19 +340,14 @@ pub fn explain_in(resolution: &Resolution, reveal: bool, width: Width) -> String
     let three = natural.get(..3).unwrap_or_default();
     let widths = fit_widths(three, total, &[(0, 45), (2, 55), (1, 100)]);
     let mut out = String::new();
-    write_row(
-        &mut out,
-        EXPLAIN_HEADER.get(..3).unwrap_or_default(),
-        &widths,
-        true,
-    );
+    let header = EXPLAIN_HEADER.get(..3).unwrap_or_default();
+    write_row(&mut out, header, &widths, true);
     const OVERRODE: &str = "    overrode: ";
     for row in &rows {
         write_row(&mut out, row.get(..3).unwrap_or_default(), &widths, true);
         if let Some(overrode) = row.get(3).filter(|o| !o.is_empty()) {
-            out.push_str(OVERRODE);
-            out.push_str(&shorten(overrode, total.saturating_sub(OVERRODE.len())));
-            out.push('\n');
+            let shown = shorten(overrode, total.saturating_sub(OVERRODE.len()));
+            let _ = writeln!(out, "{OVERRODE}{shown}");
         }
     }
     out
