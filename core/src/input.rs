@@ -77,12 +77,16 @@ impl std::fmt::Display for CallError {
 impl std::error::Error for CallError {}
 
 impl CallError {
-    /// `parent.key` is wrong: "`parent.key` {what}", at `call:parent.key`. The one place
-    /// these messages are formatted (cold: each call site stays a few instructions).
+    /// `parent.key` (or `key` at the top) is wrong: "`parent.key` {what}", at `call:parent.key`.
+    /// The one place these messages are formatted (cold: each call site stays a few instructions).
     #[cold]
     #[inline(never)]
     pub(crate) fn field(parent: &str, key: &str, what: &str) -> CallError {
-        let path = child(parent, key);
+        let path = if parent.is_empty() {
+            key.to_owned()
+        } else {
+            format!("{parent}.{key}")
+        };
         CallError {
             message: format!("`{path}` {what}"),
             source: format!("call:{path}"),
@@ -167,15 +171,6 @@ pub(crate) fn parse_call(text: &str, plan: bool) -> Result<ResolveCall, CallErro
 
 /// A JSON object's fields.
 pub(crate) type Fields = Map<String, Value>;
-
-/// `parent.key`, or `key` at the top.
-fn child(parent: &str, key: &str) -> String {
-    if parent.is_empty() {
-        key.to_owned()
-    } else {
-        format!("{parent}.{key}")
-    }
-}
 
 /// A field that is present and not `null` (`null` means "not given", as for an absent one).
 pub(crate) fn present<'v>(fields: &'v Fields, key: &str) -> Option<&'v Value> {
