@@ -327,9 +327,8 @@ pub(crate) const OVERRODE_COLUMN_FROM: usize = 160;
 
 /// The provenance table laid out for `width`. Linear in the size of the resolution.
 pub fn explain_in(resolution: &Resolution, reveal: bool, width: Width) -> String {
-    let total = match width {
-        Width::Wide => return explain(resolution, reveal),
-        Width::Fit(total) => total,
+    let Width::Fit(total) = width else {
+        return explain(resolution, reveal);
     };
     let rows = explain_rows(resolution, reveal);
     let natural = natural_widths(&EXPLAIN_HEADER, &rows);
