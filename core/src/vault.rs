@@ -304,9 +304,8 @@ impl VaultAnswers {
         if let Some(warnings) = present(fields, "warnings") {
             let bad = || CallError::field("vault", "warnings", "must be a list of strings");
             for item in warnings.as_array().ok_or_else(bad)? {
-                answers
-                    .warnings
-                    .push(item.as_str().ok_or_else(bad)?.to_owned());
+                let text = item.as_str().ok_or_else(bad)?;
+                answers.warnings.push(text.to_owned());
             }
         }
         Ok(answers)
@@ -328,14 +327,9 @@ impl VaultStatus {
                 })?;
                 let error = object(error, AT, "error")?;
                 known_fields(error, ERROR, &["kind", "source", "status", "message"])?;
-                let status = present(error, "status").map(|code| {
-                    code.as_u64()
-                        .and_then(|c| u16::try_from(c).ok())
-                        .ok_or_else(|| {
-                            CallError::field(ERROR, "status", "must be an HTTP status code")
-                        })
-                });
-                let status = status.transpose()?;
+                let bad = || CallError::field(ERROR, "status", "must be an HTTP status code");
+                let code = |v: &Value| v.as_u64().and_then(|c| c.try_into().ok()).ok_or_else(bad);
+                let status = present(error, "status").map(code).transpose()?;
                 Ok(VaultStatus::Failed {
                     error: VaultFailure {
                         kind: required(error, ERROR, "kind")?,
