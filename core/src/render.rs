@@ -146,7 +146,7 @@ pub fn columns(header: &[&str], rows: &[Vec<String>]) -> String {
     lay_out(header, rows, &natural_widths(header, rows), false)
 }
 
-/// The width of each column: its widest cell in characters, at most [`PAD_CAP`].
+/// The width of each column: its widest cell in characters, at most `PAD_CAP`.
 fn natural_widths(header: &[&str], rows: &[Vec<String>]) -> Vec<usize> {
     let cap = PAD_CAP;
     let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count().min(cap)).collect();
